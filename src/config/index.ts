@@ -1,0 +1,230 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, arr, bool, check, int, merge, obj, opt, str, type Rule } from './schema.js';
+
+export { ConfigError } from './schema.js';
+
+export type FromMismatchPolicy = 'overwrite' | 'refuse';
+
+export interface Mm1Config {
+  /** Path handsets POST PDUs to (m-send-req, m-notifyresp-ind, ...). `/` also accepts them. */
+  path: string;
+  /** Path prefix of retrieval URLs: <publicUrl><retrievalPath>/<token>. Keep it short. */
+  retrievalPath: string;
+  /** Largest message (the m-send-req body) accepted, in bytes. */
+  maxMessageSize: number;
+  maxRecipients: number;
+  /** Media types accepted in parts; '*' accepts any. Matched case-insensitively, 'image/*' style allowed. */
+  allowedContentTypes: string[];
+  /** Request headers carrying the authenticated subscriber number, first match wins. */
+  msisdnHeaders: string[];
+  /** Peers (IP or CIDR) whose MSISDN headers are believed: the WAP gateway / GGSN / proxy. */
+  trustedProxies: string[];
+  /** What to do when the From in the PDU contradicts the authenticated MSISDN. */
+  fromMismatch: FromMismatchPolicy;
+  /** Lab mode: accept the PDU's own From when no trusted MSISDN header is present. Off by default. */
+  allowClientFrom: boolean;
+  /** Prefix prepended to national MSISDNs from headers that lack a country code (e.g. '+1'); '' = none. */
+  msisdnCountryPrefix: string;
+}
+
+export interface RelayConfig {
+  defaultExpirySeconds: number;
+  /** Cap on the expiry a sender may request. */
+  maxExpirySeconds: number;
+  /** How long delivery records stay queryable after the message expired or completed. */
+  retentionSeconds: number;
+  renotify: {
+    /** First re-notification this long after a notification that was not followed by a retrieval. */
+    intervalSeconds: number;
+    backoffFactor: number;
+    /** Notifications in total (first + re-notifications) before the recipient is marked unreachable. */
+    maxAttempts: number;
+  };
+  /** Retries of a notification push that failed for a temporary reason (no SMSC link, throttling). */
+  pushRetry: { initialSeconds: number; maxSeconds: number; maxAttempts: number };
+  notification: {
+    includeFrom: boolean;
+    includeSubject: boolean;
+  };
+  /** Outstanding jobs (notifications, reports) handled at once by one node. */
+  jobConcurrency: number;
+}
+
+export interface HttpConfig {
+  host: string;
+  port: number;
+  /** Base URL handsets reach this gateway at (used in Content-Location). Defaults to http://<host>:<port>. */
+  publicUrl: string;
+  /** Grace period for in-flight requests on shutdown. */
+  shutdownGraceMs: number;
+}
+
+export interface GatewayConfig {
+  http: HttpConfig;
+  dataDir: string;
+  mm1: Mm1Config;
+  relay: RelayConfig;
+  log: { level: string; pretty: boolean };
+  metrics: { enabled: boolean; path: string };
+  /** SMSC links; validated by the SMSC module. Empty = the built-in SMSC simulator. */
+  smsc: Record<string, unknown>;
+  redis: { url: string; keyPrefix: string };
+}
+
+const DAY = 86_400;
+
+export function defaultConfig(): GatewayConfig {
+  return {
+    http: { host: '0.0.0.0', port: 8080, publicUrl: '', shutdownGraceMs: 10_000 },
+    dataDir: './data',
+    mm1: {
+      path: '/mms',
+      retrievalPath: '/m',
+      maxMessageSize: 1_048_576,
+      maxRecipients: 50,
+      allowedContentTypes: ['*'],
+      msisdnHeaders: ['x-msisdn', 'x-wap-network-client-msisdn', 'x-nokia-msisdn', 'x-up-calling-line-id'],
+      trustedProxies: ['127.0.0.0/8', '::1/128'],
+      fromMismatch: 'overwrite',
+      allowClientFrom: false,
+      msisdnCountryPrefix: '',
+    },
+    relay: {
+      defaultExpirySeconds: 7 * DAY,
+      maxExpirySeconds: 7 * DAY,
+      retentionSeconds: 30 * DAY,
+      renotify: { intervalSeconds: 3600, backoffFactor: 2, maxAttempts: 4 },
+      pushRetry: { initialSeconds: 5, maxSeconds: 600, maxAttempts: 50 },
+      notification: { includeFrom: true, includeSubject: true },
+      jobConcurrency: 256,
+    },
+    log: { level: 'info', pretty: false },
+    metrics: { enabled: true, path: '/metrics' },
+    smsc: {},
+    redis: { url: '', keyPrefix: 'mmsc:' },
+  };
+}
+
+const pathRule = str({ pattern: /^\/[A-Za-z0-9._~\-/]*$/, hint: 'an absolute URL path without escapes' });
+
+const SCHEMA: Rule = obj({
+  http: obj({
+    host: str(),
+    port: int(0, 65535),
+    publicUrl: str({ pattern: /^$|^https?:\/\/[^\s%]+[^/\s%]$/, hint: 'http(s)://host[:port][/path], no trailing slash, no %' }),
+    shutdownGraceMs: int(0, 600_000),
+  }),
+  dataDir: str(),
+  mm1: obj({
+    path: pathRule,
+    retrievalPath: pathRule,
+    maxMessageSize: int(1024, 100 * 1024 * 1024),
+    maxRecipients: int(1, 10_000),
+    allowedContentTypes: arr(str({ pattern: /^(\*|[a-z0-9!#$&^_.+-]+\/(\*|[a-z0-9!#$&^_.+-]+))$/i, hint: 'type/subtype, type/* or *' })),
+    msisdnHeaders: arr(str({ pattern: /^[a-z0-9-]+$/i })),
+    trustedProxies: arr(str({ pattern: /^[0-9a-f:.]+(\/\d{1,3})?$/i, hint: 'an IP address or CIDR' })),
+    fromMismatch: str({ oneOf: ['overwrite', 'refuse'] }),
+    allowClientFrom: bool(),
+    msisdnCountryPrefix: str({ pattern: /^(\+\d{1,4})?$/, hint: "'' or '+' and a country code" }),
+  }),
+  relay: obj({
+    defaultExpirySeconds: int(60, 365 * DAY),
+    maxExpirySeconds: int(60, 365 * DAY),
+    retentionSeconds: int(0, 3650 * DAY),
+    renotify: obj({ intervalSeconds: int(1, 30 * DAY), backoffFactor: { kind: 'number', min: 1, max: 10 }, maxAttempts: int(1, 100) }),
+    pushRetry: obj({ initialSeconds: { kind: 'number', min: 0.01, max: DAY }, maxSeconds: int(1, DAY), maxAttempts: int(1, 10_000) }),
+    notification: obj({ includeFrom: bool(), includeSubject: bool() }),
+    jobConcurrency: int(1, 100_000),
+  }),
+  log: obj({ level: str({ oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }), pretty: bool() }),
+  metrics: obj({ enabled: bool(), path: pathRule }),
+  smsc: { kind: 'record', of: { kind: 'any' } },
+  redis: obj({ url: str({ pattern: /^$|^rediss?:\/\/|^redis\+sentinel:\/\/|^redis\+cluster:\/\//, hint: 'redis://host:port[/db]' }), keyPrefix: str() }),
+});
+
+/** Environment variables and the config key each one sets. */
+export const ENV_VARS: Record<string, { key: string; type: 'string' | 'int' | 'bool' }> = {
+  MMSC_HTTP_HOST: { key: 'http.host', type: 'string' },
+  MMSC_HTTP_PORT: { key: 'http.port', type: 'int' },
+  MMSC_PUBLIC_URL: { key: 'http.publicUrl', type: 'string' },
+  MMSC_DATA_DIR: { key: 'dataDir', type: 'string' },
+  MMSC_LOG_LEVEL: { key: 'log.level', type: 'string' },
+  MMSC_LOG_PRETTY: { key: 'log.pretty', type: 'bool' },
+  MMSC_MAX_MESSAGE_SIZE: { key: 'mm1.maxMessageSize', type: 'int' },
+  MMSC_TRUSTED_PROXIES: { key: 'mm1.trustedProxies', type: 'string' },
+  MMSC_SMSC_URL: { key: 'smsc.url', type: 'string' },
+  MMSC_REDIS_URL: { key: 'redis.url', type: 'string' },
+  MMSC_REDIS_PREFIX: { key: 'redis.keyPrefix', type: 'string' },
+};
+
+export interface LoadOptions {
+  /** Config file path; default: $MMSC_CONFIG, else config/mmsc.json when it exists. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Programmatic overrides applied last (tests, embedding). */
+  overrides?: unknown;
+  cwd?: string;
+}
+
+/** Defaults, then the config file, then environment variables, then overrides; validated. */
+export function loadConfig(opts: LoadOptions = {}): GatewayConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  let cfg = defaultConfig();
+
+  const file = opts.file ?? env.MMSC_CONFIG ?? (existsSync(resolve(cwd, 'config/mmsc.json')) ? 'config/mmsc.json' : undefined);
+  if (file) {
+    const path = resolve(cwd, file);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new ConfigError('(file)', `cannot read ${path}: ${(err as Error).message}`);
+    }
+    check(SCHEMA_LOOSE, parsed, '');
+    cfg = merge(cfg, parsed);
+  }
+
+  for (const [name, { key, type }] of Object.entries(ENV_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    if (type === 'int') {
+      if (!/^\d+$/.test(raw)) throw new ConfigError(key, `${name}=${JSON.stringify(raw)} is not a whole number`);
+      value = Number(raw);
+    } else if (type === 'bool') {
+      value = /^(1|true|yes|on)$/i.test(raw);
+    } else if (key === 'mm1.trustedProxies') {
+      value = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    }
+    cfg = merge(cfg, nest(key, value));
+  }
+  if (opts.overrides !== undefined) cfg = merge(cfg, opts.overrides);
+
+  check(SCHEMA, cfg, '');
+  if (cfg.relay.defaultExpirySeconds > cfg.relay.maxExpirySeconds) {
+    throw new ConfigError('relay.defaultExpirySeconds', `must not exceed relay.maxExpirySeconds (${cfg.relay.maxExpirySeconds})`);
+  }
+  if (!cfg.http.publicUrl) {
+    const host = cfg.http.host === '0.0.0.0' || cfg.http.host === '::' ? '127.0.0.1' : cfg.http.host;
+    cfg.http.publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${cfg.http.port}`;
+  }
+  return cfg;
+}
+
+/** The file may leave anything out; only its present keys are checked against the schema. */
+const SCHEMA_LOOSE: Rule = loosen(SCHEMA);
+
+function loosen(rule: Rule): Rule {
+  if (rule.kind === 'object') {
+    const fields: Record<string, Rule> = {};
+    for (const [k, r] of Object.entries(rule.fields)) fields[k] = opt(loosen(r));
+    return { ...rule, fields };
+  }
+  return rule;
+}
+
+function nest(key: string, value: unknown): unknown {
+  return key.split('.').reduceRight<unknown>((acc, k) => ({ [k]: acc }), value);
+}

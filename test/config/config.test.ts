@@ -1,0 +1,44 @@
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, defaultConfig, loadConfig } from '../../src/config/index.js';
+
+t.test('defaults run with zero set-up', async (t) => {
+  const cfg = loadConfig({ env: {}, cwd: t.testdir({}) });
+  t.equal(cfg.http.port, 8080);
+  t.equal(cfg.dataDir, './data');
+  t.equal(cfg.http.publicUrl, 'http://127.0.0.1:8080');
+  t.equal(cfg.relay.maxExpirySeconds, 7 * 86400);
+  t.same(cfg.mm1.trustedProxies, defaultConfig().mm1.trustedProxies);
+});
+
+t.test('file, then environment, then overrides', async (t) => {
+  const dir = t.testdir({ config: { 'mmsc.json': JSON.stringify({ http: { port: 9000 }, mm1: { maxRecipients: 7 } }) } });
+  const cfg = loadConfig({ cwd: dir, env: { MMSC_DATA_DIR: '/var/lib/mmsc', MMSC_HTTP_PORT: '9100' }, overrides: { mm1: { maxRecipients: 8 } } });
+  t.equal(cfg.http.port, 9100, 'env beats file');
+  t.equal(cfg.dataDir, '/var/lib/mmsc');
+  t.equal(cfg.mm1.maxRecipients, 8, 'overrides beat file');
+  t.equal(cfg.http.publicUrl, 'http://127.0.0.1:9100');
+  const other = join(dir, 'other.json');
+  writeFileSync(other, JSON.stringify({ http: { publicUrl: 'http://mms.example.net' } }));
+  t.equal(loadConfig({ cwd: dir, env: { MMSC_CONFIG: other } }).http.publicUrl, 'http://mms.example.net');
+  t.equal(loadConfig({ cwd: dir, env: { MMSC_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.0.1' } }).mm1.trustedProxies.length, 2);
+});
+
+t.test('errors name the bad key', async (t) => {
+  const dir = t.testdir({});
+  const bad = (overrides: unknown, key: RegExp) => t.throws(() => loadConfig({ cwd: dir, env: {}, overrides }), { name: 'ConfigError', message: key });
+  bad({ http: { port: 70000 } }, /http\.port: must be <= 65535/);
+  bad({ http: { prot: 1 } }, /http\.prot: is not a known setting/);
+  bad({ mm1: { fromMismatch: 'ignore' } }, /mm1\.fromMismatch: must be one of/);
+  bad({ mm1: { trustedProxies: ['localhost'] } }, /mm1\.trustedProxies\[0\]/);
+  bad({ http: { publicUrl: 'http://x/%41' } }, /http\.publicUrl/);
+  bad({ relay: { defaultExpirySeconds: 9 * 86400 } }, /relay\.defaultExpirySeconds/);
+  t.throws(() => loadConfig({ cwd: dir, env: { MMSC_HTTP_PORT: 'eighty' } }), { message: /http\.port: MMSC_HTTP_PORT="eighty"/ });
+  const file = join(dir, 'broken.json');
+  writeFileSync(file, '{ "http": ');
+  t.throws(() => loadConfig({ cwd: dir, env: {}, file }), { message: /cannot read/ });
+  writeFileSync(file, JSON.stringify({ log: { levl: 'debug' } }));
+  t.throws(() => loadConfig({ cwd: dir, env: {}, file }), { message: /log\.levl: is not a known setting/ });
+  t.ok(new ConfigError('a', 'b') instanceof Error);
+});
