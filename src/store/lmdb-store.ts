@@ -1,0 +1,318 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
+import type { Store, Transition, TransitionResult } from './types.js';
+
+type JobKey = [number, string];
+
+interface CacheEntry {
+  v: Uint8Array;
+  exp: number;
+}
+
+interface SmscIndexEntry {
+  rid: string;
+  exp: number;
+}
+
+/**
+ * The embedded store: one LMDB environment under the data folder. Content is on disk (memory-mapped,
+ * not held in the JS heap); each mutation is one ACID transaction and every write method resolves
+ * only after LMDB reports the commit flushed to disk, so an answer given to a handset survives kill -9.
+ *
+ * Job leases are kept in memory: this store serves a single process, and after a crash every job is
+ * simply due again (at-least-once).
+ */
+export class LmdbStore implements Store {
+  readonly kind = 'lmdb';
+  private readonly root: RootDatabase;
+  private readonly messages: Database<MessageRecord, string>;
+  private readonly bodies: Database<Buffer, string>;
+  private readonly recipients: Database<RecipientRecord, string>;
+  private readonly index: Database<string | SmscIndexEntry, string>;
+  private readonly jobs: Database<JobRecord, JobKey>;
+  private readonly jobKeys: Database<JobKey, string>;
+  private readonly cache: Database<CacheEntry, string>;
+  private readonly counts: Database<number, string>;
+  private readonly leases = new Map<string, number>();
+  private closed = false;
+
+  constructor(readonly dir: string, opts: { mapSizeBytes?: number; clock?: () => number } = {}) {
+    mkdirSync(dir, { recursive: true });
+    this.now = opts.clock ?? Date.now;
+    this.root = open({ path: join(dir, 'mmsc.mdb'), mapSize: opts.mapSizeBytes ?? 2 ** 34, maxDbs: 16 });
+    this.messages = this.root.openDB({ name: 'messages' });
+    this.bodies = this.root.openDB({ name: 'bodies', encoding: 'binary' });
+    this.recipients = this.root.openDB({ name: 'recipients' });
+    this.index = this.root.openDB({ name: 'index' });
+    this.jobs = this.root.openDB({ name: 'jobs' });
+    this.jobKeys = this.root.openDB({ name: 'jobkeys' });
+    this.cache = this.root.openDB({ name: 'cache' });
+    this.counts = this.root.openDB({ name: 'counts' });
+  }
+
+  private readonly now: () => number;
+
+  /**
+   * Runs `fn` atomically and resolves once it is durable. lmdb-js batches the callbacks of one event
+   * turn into one LMDB transaction; a child transaction per callback makes a callback that throws
+   * half-way roll back alone instead of committing what it wrote before the throw.
+   */
+  private async write<T>(fn: () => T): Promise<T> {
+    const result = await this.root.childTransaction(fn);
+    await this.root.flushed;
+    return result;
+  }
+
+  async createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[]): Promise<void> {
+    await this.write(() => {
+      if (this.messages.get(message.id) !== undefined) throw new Error(`message ${message.id} exists`);
+      this.messages.put(message.id, message);
+      this.bodies.put(message.id, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      for (const r of recipients) {
+        this.recipients.put(r.id, r);
+        this.index.put(`t:${r.token}`, r.id);
+        this.index.put(`x:${r.transactionId}`, r.id);
+        this.bump(r.state, 1);
+      }
+      this.putJobs(jobs);
+    });
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | undefined> {
+    return this.messages.get(id);
+  }
+
+  async getBody(id: string): Promise<Buffer | undefined> {
+    return this.bodies.get(id);
+  }
+
+  async deleteBody(id: string): Promise<void> {
+    await this.write(() => {
+      this.bodies.remove(id);
+    });
+  }
+
+  async purgeMessage(id: string): Promise<void> {
+    await this.write(() => {
+      const msg = this.messages.get(id);
+      if (!msg) return;
+      for (let i = 0; i < msg.recipientCount; i++) {
+        const rid = `${id}/${i}`;
+        const r = this.recipients.get(rid);
+        if (!r) continue;
+        this.index.remove(`t:${r.token}`);
+        this.index.remove(`x:${r.transactionId}`);
+        for (const k of r.smscKeys ?? []) this.index.remove(`s:${k}`);
+        this.bump(r.state, -1);
+        this.recipients.remove(rid);
+      }
+      this.bodies.remove(id);
+      this.messages.remove(id);
+    });
+  }
+
+  async getRecipient(id: string): Promise<RecipientRecord | undefined> {
+    return this.recipients.get(id);
+  }
+
+  async listRecipients(messageId: string): Promise<RecipientRecord[]> {
+    const msg = this.messages.get(messageId);
+    if (!msg) return [];
+    const out: RecipientRecord[] = [];
+    for (let i = 0; i < msg.recipientCount; i++) {
+      const r = this.recipients.get(`${messageId}/${i}`);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  async findRecipientByToken(token: string): Promise<RecipientRecord | undefined> {
+    return this.byIndex(`t:${token}`);
+  }
+
+  async findRecipientByTransactionId(transactionId: string): Promise<RecipientRecord | undefined> {
+    return this.byIndex(`x:${transactionId}`);
+  }
+
+  async findRecipientBySmscKey(key: string): Promise<RecipientRecord | undefined> {
+    const e = this.index.get(`s:${key}`) as SmscIndexEntry | undefined;
+    if (!e || e.exp < this.now()) return undefined;
+    return this.recipients.get(e.rid);
+  }
+
+  async addSmscKeys(recipientId: string, keys: string[], ttlMs: number): Promise<void> {
+    const exp = this.now() + ttlMs;
+    await this.write(() => {
+      const r = this.recipients.get(recipientId);
+      if (!r) return;
+      for (const k of keys) this.index.put(`s:${k}`, { rid: recipientId, exp });
+      this.recipients.put(recipientId, { ...r, smscKeys: [...new Set([...(r.smscKeys ?? []), ...keys])] });
+    });
+  }
+
+  private byIndex(key: string): RecipientRecord | undefined {
+    const rid = this.index.get(key);
+    return typeof rid === 'string' ? this.recipients.get(rid) : undefined;
+  }
+
+  async transition(recipientId: string, t: Transition): Promise<TransitionResult | undefined> {
+    return this.write(() => {
+      const cur = this.recipients.get(recipientId);
+      if (!cur) return undefined;
+      if (!t.from.includes(cur.state)) return { record: cur, changed: false };
+      const next: RecipientRecord = {
+        ...cur,
+        ...t.patch,
+        state: t.to,
+        updatedAt: t.at,
+        history: [...cur.history, t.note ? { state: t.to, at: t.at, note: t.note } : { state: t.to, at: t.at }],
+      };
+      this.recipients.put(recipientId, next);
+      this.bump(cur.state, -1);
+      this.bump(t.to, 1);
+      if (t.jobs) this.putJobs(t.jobs);
+      return { record: next, changed: true };
+    });
+  }
+
+  async updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined> {
+    return this.write(() => {
+      const cur = this.recipients.get(recipientId);
+      if (!cur) return undefined;
+      const next = { ...cur, ...patch, updatedAt: this.now() };
+      this.recipients.put(recipientId, next);
+      return next;
+    });
+  }
+
+  private bump(state: RecipientState, delta: number): void {
+    this.counts.put(state, (this.counts.get(state) ?? 0) + delta);
+  }
+
+  async scheduleJobs(jobs: NewJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.write(() => this.putJobs(jobs));
+  }
+
+  /** Must run inside a write transaction. */
+  private putJobs(jobs: NewJob[]): void {
+    const now = this.now();
+    for (const j of jobs) {
+      if (j.key !== undefined && this.jobKeys.get(`k:${j.key}`) !== undefined) continue;
+      const id = randomBytes(9).toString('base64url');
+      const rec: JobRecord = { ...j, id, attempts: 0, createdAt: now, dueAt: j.dueAt > 0 ? j.dueAt : now };
+      const key: JobKey = [rec.dueAt, id];
+      this.jobs.put(key, rec);
+      if (j.key !== undefined) this.jobKeys.put(`k:${j.key}`, key);
+    }
+  }
+
+  async claimDueJobs(now: number, limit: number, leaseMs: number): Promise<JobRecord[]> {
+    const out: JobRecord[] = [];
+    for (const { value } of this.jobs.getRange({ start: [0, ''], end: [now + 1, ''] })) {
+      const lease = this.leases.get(value.id);
+      if (lease !== undefined && lease > now) continue;
+      this.leases.set(value.id, now + leaseMs);
+      out.push(value);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async completeJob(job: JobRecord, followUps: NewJob[] = []): Promise<void> {
+    await this.write(() => {
+      this.jobs.remove([job.dueAt, job.id]);
+      if (job.key !== undefined) this.jobKeys.remove(`k:${job.key}`);
+      this.putJobs(followUps);
+    });
+    this.leases.delete(job.id);
+  }
+
+  async retryJob(job: JobRecord, dueAt: number, error: string): Promise<void> {
+    await this.write(() => {
+      const old: JobKey = [job.dueAt, job.id];
+      if (this.jobs.get(old) === undefined) return;
+      this.jobs.remove(old);
+      const next: JobRecord = { ...job, dueAt, attempts: job.attempts + 1, lastError: error };
+      const key: JobKey = [dueAt, job.id];
+      this.jobs.put(key, next);
+      if (job.key !== undefined) this.jobKeys.put(`k:${job.key}`, key);
+    });
+    this.leases.delete(job.id);
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const now = this.now();
+    for (const { value } of this.jobs.getRange({ start: [0, ''] })) {
+      const lease = this.leases.get(value.id);
+      if (lease !== undefined && lease > now) continue;
+      return value.dueAt;
+    }
+    return undefined;
+  }
+
+  async countJobs(): Promise<number> {
+    return this.jobs.getCount();
+  }
+
+  async cacheGet(namespace: string, key: string): Promise<Buffer | undefined> {
+    const e = this.cache.get(`${namespace}\u0000${key}`);
+    if (!e || e.exp < this.now()) return undefined;
+    return Buffer.from(e.v);
+  }
+
+  async cacheSet(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<void> {
+    await this.write(() => {
+      this.cache.put(`${namespace}\u0000${key}`, { v: value, exp: this.now() + ttlMs });
+    });
+  }
+
+  async cacheSetIfAbsent(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<Buffer | undefined> {
+    return this.write(() => {
+      const k = `${namespace}\u0000${key}`;
+      const e = this.cache.get(k);
+      if (e && e.exp >= this.now()) return Buffer.from(e.v);
+      this.cache.put(k, { v: value, exp: this.now() + ttlMs });
+      return undefined;
+    });
+  }
+
+  async stateCounts(): Promise<Partial<Record<RecipientState, number>>> {
+    const out: Partial<Record<RecipientState, number>> = {};
+    for (const { key, value } of this.counts.getRange({})) out[key as RecipientState] = value;
+    return out;
+  }
+
+  async sweep(now: number, limit = 10_000): Promise<number> {
+    const stale: string[] = [];
+    for (const { key, value } of this.cache.getRange({})) {
+      if (value.exp < now) stale.push(key);
+      if (stale.length >= limit) break;
+    }
+    const staleIdx: string[] = [];
+    for (const { key, value } of this.index.getRange({ start: 's:', end: 's;' })) {
+      if (typeof value === 'object' && value.exp < now) staleIdx.push(key);
+      if (staleIdx.length >= limit) break;
+    }
+    if (stale.length + staleIdx.length === 0) return 0;
+    await this.write(() => {
+      for (const k of stale) this.cache.remove(k);
+      for (const k of staleIdx) this.index.remove(k);
+    });
+    return stale.length + staleIdx.length;
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('store closed');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.root.flushed;
+    await this.root.close();
+  }
+}

@@ -1,0 +1,85 @@
+import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
+
+/**
+ * A compare-and-set state change of one recipient: applied only when the current state is one of
+ * `from`, so that two handlers (or two nodes) never both move a recipient forward and a repeated
+ * notifyresp/acknowledge is a no-op.
+ */
+export interface Transition {
+  from: readonly RecipientState[];
+  to: RecipientState;
+  at: number;
+  note?: string;
+  /** Further fields to set together with the state. */
+  patch?: Partial<Omit<RecipientRecord, 'id' | 'messageId' | 'state' | 'history'>>;
+  /** Jobs scheduled in the same atomic write, only when the transition happens. */
+  jobs?: NewJob[];
+}
+
+export interface TransitionResult {
+  record: RecipientRecord;
+  changed: boolean;
+}
+
+/**
+ * Everything the relay persists. One interface so that a message, its recipients and its first jobs
+ * are written in one atomic step: a crash leaves either all of them or none (no half-written
+ * message), and an accepted message always has its notification jobs.
+ *
+ * Every write method resolves only once the write is durable (flushed for the embedded store,
+ * acknowledged by Redis for the Redis store).
+ */
+export interface Store {
+  readonly kind: string;
+
+  createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[]): Promise<void>;
+  getMessage(id: string): Promise<MessageRecord | undefined>;
+  /** The stored body (encoded multipart), undefined once expired/purged. */
+  getBody(id: string): Promise<Buffer | undefined>;
+  /** Removes the body (content) but keeps the records for reporting until retention ends. */
+  deleteBody(id: string): Promise<void>;
+  /** Removes the message, its recipients and every index entry. */
+  purgeMessage(id: string): Promise<void>;
+
+  getRecipient(id: string): Promise<RecipientRecord | undefined>;
+  listRecipients(messageId: string): Promise<RecipientRecord[]>;
+  findRecipientByToken(token: string): Promise<RecipientRecord | undefined>;
+  findRecipientByTransactionId(transactionId: string): Promise<RecipientRecord | undefined>;
+  findRecipientBySmscKey(key: string): Promise<RecipientRecord | undefined>;
+  /** Index keys (normalised SMSC message ids) under which a receipt finds this recipient. */
+  addSmscKeys(recipientId: string, keys: string[], ttlMs: number): Promise<void>;
+
+  transition(recipientId: string, t: Transition): Promise<TransitionResult | undefined>;
+  /** Updates fields other than the state (e.g. SMSC ids, counters); no-op if the record is gone. */
+  updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined>;
+
+  /** Schedules jobs; a job whose `key` is already scheduled is skipped. */
+  scheduleJobs(jobs: NewJob[]): Promise<void>;
+  /**
+   * Takes up to `limit` jobs due at or before `now` and leases them for `leaseMs`: a job not completed
+   * or retried within its lease is handed out again (to this or another node) - at-least-once.
+   */
+  claimDueJobs(now: number, limit: number, leaseMs: number): Promise<JobRecord[]>;
+  /** Finishes a claimed job, scheduling follow-up jobs in the same atomic write. */
+  completeJob(job: JobRecord, followUps?: NewJob[]): Promise<void>;
+  /** Puts a claimed job back with a new due time and attempt count. */
+  retryJob(job: JobRecord, dueAt: number, error: string): Promise<void>;
+  /** Earliest due time of any scheduled job not currently leased, if any. */
+  nextDueAt(): Promise<number | undefined>;
+  countJobs(): Promise<number>;
+
+  /** Small expiring values: UAProf cache, idempotency keys, rate counters. */
+  cacheGet(namespace: string, key: string): Promise<Buffer | undefined>;
+  cacheSet(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<void>;
+  /** Sets only if absent; returns the existing value when present (for idempotency keys). */
+  cacheSetIfAbsent(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<Buffer | undefined>;
+
+  /** Counts of recipients per state, for metrics and /readyz. */
+  stateCounts(): Promise<Partial<Record<RecipientState, number>>>;
+
+  /** Housekeeping: drops expired cache and index entries (a no-op where the engine expires keys). */
+  sweep(now: number): Promise<number>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,201 @@
+/**
+ * The behaviour every Store implementation must show. Run against the embedded LMDB store and the
+ * Redis store with the same assertions.
+ */
+import type { Test } from 'tap';
+import type { MessageRecord, NewJob, RecipientRecord } from '../../src/relay/model.js';
+import type { Store } from '../../src/store/types.js';
+
+export interface StoreFactory {
+  /** A fresh, empty store. */
+  create(clock: () => number): Promise<Store>;
+  /** Opens the same data again (a restart), after `store.close()`. */
+  reopen?(clock: () => number): Promise<Store>;
+}
+
+let seq = 0;
+
+export function sampleMessage(n = 2, overrides: Partial<MessageRecord> = {}): { message: MessageRecord; recipients: RecipientRecord[] } {
+  const id = `msg${++seq}x${Math.random().toString(36).slice(2, 8)}`;
+  const now = 1_700_000_000_000;
+  const message: MessageRecord = {
+    id,
+    createdAt: now,
+    date: now / 1000,
+    expiresAt: now + 86_400_000,
+    from: '+15550000001/TYPE=PLMN',
+    to: Array.from({ length: n }, (_, i) => `+1555000010${i}/TYPE=PLMN`),
+    cc: [],
+    bcc: [],
+    subject: { text: 'Hello', charset: 'utf-8' },
+    messageClass: 'personal',
+    deliveryReport: true,
+    readReport: false,
+    contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: {} },
+    contentSize: 5,
+    mmsVersion: '1.2',
+    origin: { kind: 'mm1', address: '+15550000001/TYPE=PLMN' },
+    recipientCount: n,
+    ...overrides,
+  };
+  const recipients: RecipientRecord[] = message.to.map((address, i) => ({
+    id: `${id}/${i}`,
+    messageId: id,
+    address,
+    field: 'to',
+    state: 'accepted',
+    token: `tok-${id}-${i}`,
+    transactionId: `tid-${id}-${i}`,
+    notifyAttempts: 0,
+    pushFailures: 0,
+    createdAt: now,
+    updatedAt: now,
+    history: [{ state: 'accepted', at: now }],
+  }));
+  return { message, recipients };
+}
+
+export function storeContract(t: Test, factory: StoreFactory): void {
+  let now = 1_700_000_000_000;
+  const clock = () => now;
+
+  t.test('createMessage stores message, body, recipients and indexes atomically', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const { message, recipients } = sampleMessage(3);
+    const body = Buffer.from([0, 1, 2, 0xff, 0x80]);
+    const jobs: NewJob[] = recipients.map((r) => ({ type: 'notify', dueAt: 0, key: `notify:${r.id}`, payload: { rid: r.id } }));
+    await store.createMessage(message, body, recipients, jobs);
+
+    t.same(await store.getMessage(message.id), message);
+    t.same(await store.getBody(message.id), body, 'binary body intact');
+    t.equal((await store.listRecipients(message.id)).length, 3);
+    t.equal((await store.findRecipientByToken(recipients[1]!.token))?.id, recipients[1]!.id);
+    t.equal((await store.findRecipientByTransactionId(recipients[2]!.transactionId))?.id, recipients[2]!.id);
+    t.equal(await store.findRecipientByToken('nope'), undefined);
+    t.equal(await store.countJobs(), 3);
+    t.equal((await store.stateCounts()).accepted, 3);
+
+    await t.rejects(store.createMessage(message, body, recipients, []), 'a duplicate message id is refused');
+    t.equal(await store.countJobs(), 3, 'the refused write left nothing behind');
+  });
+
+  t.test('transition is compare-and-set and schedules jobs only when it happens', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const { message, recipients } = sampleMessage(1);
+    await store.createMessage(message, Buffer.from('x'), recipients, []);
+    const rid = recipients[0]!.id;
+    const report: NewJob = { type: 'report', dueAt: 0, payload: { rid } };
+
+    const a = await store.transition(rid, { from: ['accepted'], to: 'notifying', at: now });
+    t.equal(a?.changed, true);
+    t.equal(a?.record.state, 'notifying');
+    const b = await store.transition(rid, { from: ['accepted'], to: 'notifying', at: now });
+    t.equal(b?.changed, false, 'second identical transition is a no-op');
+    const c = await store.transition(rid, { from: ['notifying', 'notified'], to: 'retrieved', at: now + 5, note: 'GET', jobs: [report] });
+    t.equal(c?.changed, true);
+    t.equal(await store.countJobs(), 1);
+    const d = await store.transition(rid, { from: ['notifying', 'notified'], to: 'retrieved', at: now + 6, jobs: [report] });
+    t.equal(d?.changed, false);
+    t.equal(await store.countJobs(), 1, 'no duplicate report job');
+    const rec = await store.getRecipient(rid);
+    t.same(rec?.history.map((h) => h.state), ['accepted', 'notifying', 'retrieved']);
+    t.equal(rec?.history[2]?.note, 'GET');
+    t.same(await store.stateCounts(), { accepted: 0, notifying: 0, retrieved: 1 });
+    t.equal(await store.transition('missing/0', { from: ['accepted'], to: 'notified', at: now }), undefined);
+  });
+
+  t.test('concurrent transitions: exactly one wins', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const { message, recipients } = sampleMessage(1);
+    await store.createMessage(message, Buffer.from('x'), recipients, []);
+    const rid = recipients[0]!.id;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.transition(rid, { from: ['accepted'], to: i % 2 ? 'notified' : 'rejected', at: now })),
+    );
+    t.equal(results.filter((r) => r?.changed).length, 1);
+  });
+
+  t.test('jobs: due order, leases, retry, completion with follow-ups, dedup keys', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    await store.scheduleJobs([
+      { type: 'b', dueAt: now + 2000, payload: { n: 2 } },
+      { type: 'a', dueAt: now + 1000, payload: { n: 1 }, key: 'k1' },
+      { type: 'c', dueAt: now + 60_000, payload: { n: 3 } },
+    ]);
+    await store.scheduleJobs([{ type: 'a', dueAt: now, payload: { n: 99 }, key: 'k1' }]);
+    t.equal(await store.countJobs(), 3, 'duplicate key not scheduled');
+    t.equal(await store.nextDueAt(), now + 1000);
+    t.same(await store.claimDueJobs(now, 10, 5000), [], 'nothing due yet');
+
+    const due = await store.claimDueJobs(now + 2500, 10, 5000);
+    t.same(due.map((j) => j.payload.n), [1, 2], 'due jobs in due order');
+    t.same(await store.claimDueJobs(now + 2500, 10, 5000), [], 'leased jobs are not handed out twice');
+    t.same((await store.claimDueJobs(now + 8000, 10, 5000)).map((j) => j.payload.n), [1, 2], 'expired lease: handed out again');
+
+    await store.retryJob(due[0]!, now + 30_000, 'boom');
+    await store.completeJob(due[1]!, [{ type: 'd', dueAt: now + 10_000, payload: { n: 4 } }]);
+    t.equal(await store.countJobs(), 3);
+    const later = await store.claimDueJobs(now + 40_000, 10, 5000);
+    t.same(later.map((j) => j.payload.n), [4, 1]);
+    t.equal(later[1]!.attempts, 1);
+    t.equal(later[1]!.lastError, 'boom');
+    await store.completeJob(later[1]!);
+    await store.scheduleJobs([{ type: 'a', dueAt: now, payload: { n: 5 }, key: 'k1' }]);
+    t.equal(await store.countJobs(), 3, 'key free again once its job completed');
+  });
+
+  t.test('smsc keys, body deletion and purge', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const { message, recipients } = sampleMessage(2);
+    await store.createMessage(message, Buffer.from('body'), recipients, []);
+    await store.addSmscKeys(recipients[0]!.id, ['abc', '2748'], 60_000);
+    t.equal((await store.findRecipientBySmscKey('2748'))?.id, recipients[0]!.id);
+    now += 120_000;
+    t.equal(await store.findRecipientBySmscKey('abc'), undefined, 'receipt keys expire');
+    now -= 120_000;
+    await store.deleteBody(message.id);
+    t.equal(await store.getBody(message.id), undefined);
+    t.ok(await store.getMessage(message.id), 'records outlive the content');
+    await store.purgeMessage(message.id);
+    t.equal(await store.getMessage(message.id), undefined);
+    t.equal(await store.getRecipient(recipients[0]!.id), undefined);
+    t.equal(await store.findRecipientByToken(recipients[0]!.token), undefined);
+    t.equal(await store.findRecipientBySmscKey('abc'), undefined);
+    t.equal((await store.stateCounts()).accepted ?? 0, 0);
+  });
+
+  t.test('cache with TTL and set-if-absent', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    await store.cacheSet('uaprof', 'http://x/p.rdf', Buffer.from('profile'), 1000);
+    t.same(await store.cacheGet('uaprof', 'http://x/p.rdf'), Buffer.from('profile'));
+    t.equal(await store.cacheSetIfAbsent('idem', 'k', Buffer.from('first'), 1000), undefined);
+    t.same(await store.cacheSetIfAbsent('idem', 'k', Buffer.from('second'), 1000), Buffer.from('first'));
+    now += 2000;
+    t.equal(await store.cacheGet('uaprof', 'http://x/p.rdf'), undefined, 'expired');
+    t.equal(await store.cacheSetIfAbsent('idem', 'k', Buffer.from('third'), 1000), undefined, 'expired key can be set again');
+    await store.sweep(now);
+    now -= 2000;
+  });
+
+  if (factory.reopen) {
+    const reopen = factory.reopen;
+    t.test('data survives close and reopen', async (t) => {
+      const store = await factory.create(clock);
+      const { message, recipients } = sampleMessage(1);
+      await store.createMessage(message, Buffer.from('persist'), recipients, [{ type: 'notify', dueAt: now, payload: {} }]);
+      const claimed = await store.claimDueJobs(now, 10, 60_000);
+      t.equal(claimed.length, 1);
+      await store.close();
+      const again = await reopen(clock);
+      t.teardown(() => again.close());
+      t.same(await again.getBody(message.id), Buffer.from('persist'));
+      t.equal((await again.claimDueJobs(now, 10, 60_000)).length, 1, 'a job leased before the restart is due again');
+    });
+  }
+}
