@@ -1,0 +1,26 @@
+import type { MessageRecord, RecipientRecord } from './model.js';
+
+/** Outcome of handing a push (notification or report) to the bearer. */
+export type PushOutcome =
+  | { ok: true; link?: string; messageIds?: string[]; receiptKeys?: string[] }
+  | { ok: false; temporary: boolean; reason: string; code?: number };
+
+/** Delivery report statuses of OMA-MMS-ENC X-Mms-Status (0x95). */
+export type DeliveryStatus = 'expired' | 'retrieved' | 'rejected' | 'deferred' | 'unrecognised' | 'indeterminate' | 'forwarded' | 'unreachable';
+
+export type ReadStatus = 'read' | 'deleted';
+
+/** Sends the m-notification-ind for one recipient (WAP Push over SMS, or an SMS link for non-MMS handsets). */
+export interface NotificationPort {
+  notify(message: MessageRecord, recipient: RecipientRecord): Promise<PushOutcome>;
+}
+
+/**
+ * Carries reports back to whoever submitted the message. One implementation per origin kind:
+ * MM1 (m-delivery-ind / m-read-orig-ind by WAP Push), MM7 (DeliveryReportReq / ReadReplyReq), REST
+ * (webhooks).
+ */
+export interface ReportPort {
+  deliveryReport(message: MessageRecord, recipient: RecipientRecord, status: DeliveryStatus, at: number): Promise<PushOutcome>;
+  readReport(message: MessageRecord, reader: string, status: ReadStatus, at: number): Promise<PushOutcome>;
+}
