@@ -1,0 +1,90 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config/index.js';
+import type { Metrics } from './metrics.js';
+import type { Store } from './store/types.js';
+import { packageVersion } from './version.js';
+
+/** Something /healthz reports on (SMSC links, ffmpeg, ...). */
+export interface HealthSource {
+  name: string;
+  /** `ok: false` makes /readyz fail when `critical` is set; otherwise it is only reported. */
+  check(): Promise<{ ok: boolean; critical?: boolean; detail?: unknown }>;
+}
+
+export interface AppDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  metrics: Metrics;
+  store: Store;
+  health?: HealthSource[];
+  /** Interface plugins (MM1, VASP, web view), registered in order. */
+  plugins?: { plugin: FastifyPluginAsync; prefix?: string }[];
+}
+
+/**
+ * Builds the HTTP side of the gateway from explicit dependencies. No global state: two gateways in
+ * one process (tests) do not share anything.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance & { draining: { value: boolean } } {
+  const { config, metrics } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Per-request lines are ours (with message id and recipient), not Fastify's generic ones.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Handsets reuse connections through the MMS proxy; keep them open a while.
+    keepAliveTimeout: 65_000,
+    bodyLimit: config.mm1.maxMessageSize * 2 + 64 * 1024,
+    return503OnClosing: true,
+    trustProxy: false,
+  }) as unknown as FastifyInstance & { draining: { value: boolean } };
+  const draining = { value: false };
+  app.decorate('draining', draining);
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ route, method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/healthz', async () => {
+    const checks: Record<string, unknown> = {};
+    for (const h of deps.health ?? []) {
+      try {
+        checks[h.name] = await h.check();
+      } catch (err) {
+        checks[h.name] = { ok: false, detail: (err as Error).message };
+      }
+    }
+    return { status: 'ok', version: packageVersion(), uptimeSeconds: Math.round(process.uptime()), store: deps.store.kind, checks };
+  });
+
+  app.get('/readyz', async (_req, reply) => {
+    const problems: string[] = [];
+    if (draining.value) problems.push('shutting down');
+    try {
+      await deps.store.ping();
+    } catch (err) {
+      problems.push(`store: ${(err as Error).message}`);
+    }
+    for (const h of deps.health ?? []) {
+      try {
+        const r = await h.check();
+        if (!r.ok && r.critical) problems.push(`${h.name}: not ready`);
+      } catch (err) {
+        problems.push(`${h.name}: ${(err as Error).message}`);
+      }
+    }
+    if (problems.length) return reply.code(503).send({ ready: false, problems });
+    return { ready: true };
+  });
+
+  if (config.metrics.enabled) {
+    app.get(config.metrics.path, async (_req, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
+
+  for (const p of deps.plugins ?? []) void app.register(p.plugin, p.prefix ? { prefix: p.prefix } : {});
+  return app;
+}

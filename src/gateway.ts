@@ -1,0 +1,117 @@
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp, type HealthSource } from './app.js';
+import type { GatewayConfig } from './config/index.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { RecordingTransport, type PushTransport } from './mm1/transport.js';
+import { JobRunner } from './queue/runner.js';
+import type { NotificationPort, ReportPort } from './relay/ports.js';
+import { Relay } from './relay/relay.js';
+import { LmdbStore } from './store/lmdb-store.js';
+import type { Store } from './store/types.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  logger: Logger;
+  /** Replaces the configured push bearer (tests). */
+  transport?: PushTransport;
+  clock?: () => number;
+}
+
+/** One running node: store, relay, job runner, HTTP interfaces, push bearer. */
+export interface Gateway {
+  config: GatewayConfig;
+  app: FastifyInstance;
+  relay: Relay;
+  store: Store;
+  metrics: Metrics;
+  runner: JobRunner;
+  transport: PushTransport;
+  /** Base URL the HTTP server listens on. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Late-bound ports: the relay needs them at construction, the MM1 layer provides them. */
+class PortSwitch implements NotificationPort {
+  target: NotificationPort | undefined;
+  notify: NotificationPort['notify'] = (m, r) => {
+    if (!this.target) return Promise.resolve({ ok: false, temporary: true, reason: 'notifier not ready' });
+    return this.target.notify(m, r);
+  };
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const { config, logger } = opts;
+  const store: Store = new LmdbStore(resolve(config.dataDir, 'store'), { clock: opts.clock });
+  logger.info({ store: store.kind, dataDir: resolve(config.dataDir) }, 'store opened');
+
+  const metrics = createMetrics({ stateCounts: () => store.stateCounts(), jobCount: () => store.countJobs() });
+  const transport = opts.transport ?? new RecordingTransport();
+  const health: HealthSource[] = [];
+  const notifier = new PortSwitch();
+  const reports: Partial<Record<'mm1' | 'mm7' | 'rest', ReportPort>> = {};
+
+  let runner: JobRunner | undefined;
+  const relay = new Relay({
+    store,
+    config: config.relay,
+    logger,
+    notifier,
+    reports,
+    clock: opts.clock,
+    nudge: () => runner?.nudge(),
+    onTransition: (r) => metrics.transitions.inc({ to: r.state }),
+  });
+  runner = new JobRunner({
+    store,
+    logger,
+    handlers: relay.jobHandlers(),
+    concurrency: config.relay.jobConcurrency,
+    clock: opts.clock,
+    onJobSettled: (job, outcome, ms) => {
+      metrics.jobs.inc({ type: job.type, outcome });
+      metrics.jobDuration.observe({ type: job.type }, ms / 1000);
+    },
+  });
+
+  const app = buildApp({ config, logger, metrics, store, health, plugins: [] });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+  runner.start();
+  const sweeper = setInterval(() => {
+    store.sweep(Date.now()).catch((err) => logger.warn({ err }, 'store sweep failed'));
+  }, 60_000);
+  sweeper.unref();
+  logger.info({ url, publicUrl: config.http.publicUrl, transport: transport.name }, 'gateway listening');
+
+  let stopped: Promise<void> | undefined;
+  const gateway: Gateway = {
+    config,
+    app,
+    relay,
+    store,
+    metrics,
+    runner,
+    transport,
+    url,
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(sweeper);
+        app.draining.value = true;
+        // Stop accepting; in-flight requests finish (bounded by the grace period).
+        const grace = setTimeout(() => app.server.closeAllConnections?.(), config.http.shutdownGraceMs);
+        await app.close();
+        clearTimeout(grace);
+        await runner!.stop(config.http.shutdownGraceMs);
+        await store.close();
+        logger.info('gateway stopped');
+      })();
+      return stopped;
+    },
+  };
+  return gateway;
+}

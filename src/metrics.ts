@@ -1,0 +1,62 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RecipientState } from './relay/model.js';
+
+/** All gateway metrics on one registry owned by the gateway instance (no global registry). */
+export interface Metrics {
+  registry: Registry;
+  accepted: Counter<'interface'>;
+  refused: Counter<'interface' | 'reason'>;
+  retrievals: Counter<'result'>;
+  mm1Requests: Counter<'pdu' | 'result'>;
+  httpDuration: Histogram<'route' | 'method' | 'status'>;
+  transitions: Counter<'to'>;
+  jobs: Counter<'type' | 'outcome'>;
+  jobDuration: Histogram<'type'>;
+}
+
+export function createMetrics(opts: { stateCounts?: () => Promise<Partial<Record<RecipientState, number>>>; jobCount?: () => Promise<number>; defaults?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'mmsc_' });
+  const m: Metrics = {
+    registry,
+    accepted: new Counter({ name: 'mmsc_messages_accepted_total', help: 'Messages accepted, by submitting interface', labelNames: ['interface'], registers: [registry] }),
+    refused: new Counter({ name: 'mmsc_messages_refused_total', help: 'Submissions refused, by interface and reason', labelNames: ['interface', 'reason'], registers: [registry] }),
+    retrievals: new Counter({ name: 'mmsc_retrievals_total', help: 'Retrieval requests, by result', labelNames: ['result'], registers: [registry] }),
+    mm1Requests: new Counter({ name: 'mmsc_mm1_pdus_total', help: 'PDUs received on MM1, by type and result', labelNames: ['pdu', 'result'], registers: [registry] }),
+    httpDuration: new Histogram({
+      name: 'mmsc_http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+    transitions: new Counter({ name: 'mmsc_recipient_transitions_total', help: 'Recipient state changes, by new state', labelNames: ['to'], registers: [registry] }),
+    jobs: new Counter({ name: 'mmsc_jobs_total', help: 'Jobs run, by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] }),
+    jobDuration: new Histogram({ name: 'mmsc_job_duration_seconds', help: 'Job handler latency', labelNames: ['type'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [registry] }),
+  };
+  if (opts.stateCounts) {
+    const stateCounts = opts.stateCounts;
+    new Gauge({
+      name: 'mmsc_recipients',
+      help: 'Delivery records per state',
+      labelNames: ['state'],
+      registers: [registry],
+      async collect() {
+        const counts = await stateCounts();
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n ?? 0);
+      },
+    });
+  }
+  if (opts.jobCount) {
+    const jobCount = opts.jobCount;
+    new Gauge({
+      name: 'mmsc_jobs_scheduled',
+      help: 'Jobs waiting in the queue (notifications, re-notifications, reports, expiry)',
+      registers: [registry],
+      async collect() {
+        this.set(await jobCount());
+      },
+    });
+  }
+  return m;
+}

@@ -1,0 +1,86 @@
+import { BlockList, isIP } from 'node:net';
+import type { Mm1Config } from '../config/index.js';
+import { plmnAddress, sameSubscriber } from '../relay/address.js';
+
+/**
+ * Who is sending: the subscriber number comes only from an MSISDN header set by a trusted proxy
+ * (WAP gateway, GGSN/PGW enrichment); a From in the PDU is never trusted on its own
+ * (protocol-notes gotcha 12, landscape pain point 8).
+ */
+export type SenderIdentity =
+  | { ok: true; address: string; source: 'header' | 'pdu'; overwrote?: string }
+  | { ok: false; reason: 'unidentified' | 'from-mismatch'; detail: string };
+
+export class SenderResolver {
+  private readonly trusted = new BlockList();
+  private readonly headers: string[];
+
+  constructor(private readonly cfg: Pick<Mm1Config, 'msisdnHeaders' | 'trustedProxies' | 'fromMismatch' | 'allowClientFrom' | 'msisdnCountryPrefix'>) {
+    for (const entry of cfg.trustedProxies) {
+      const [ip, bits] = entry.split('/');
+      const type = isIP(ip!) === 6 ? 'ipv6' : 'ipv4';
+      if (bits === undefined) this.trusted.addAddress(ip!, type);
+      else this.trusted.addSubnet(ip!, Number(bits), type);
+    }
+    this.headers = cfg.msisdnHeaders.map((h) => h.toLowerCase());
+  }
+
+  isTrusted(peer: string | undefined): boolean {
+    if (!peer) return false;
+    const ip = peer.startsWith('::ffff:') && isIP(peer.slice(7)) === 4 ? peer.slice(7) : peer;
+    const type = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+    return this.trusted.check(ip, type);
+  }
+
+  /** The authenticated MSISDN ('+15551234567') from the request headers, if the peer is trusted. */
+  msisdnFromHeaders(peer: string | undefined, headers: Record<string, string | string[] | undefined>): string | undefined {
+    if (!this.isTrusted(peer)) return undefined;
+    for (const name of this.headers) {
+      const raw = headers[name];
+      const value = Array.isArray(raw) ? raw[0] : raw;
+      if (value) {
+        const n = this.normalise(value);
+        if (n) return n;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Resolves the originator of a submission. `pduFrom` is the From of the PDU in wire form, or
+   * 'insert' for the insert-address-token, or undefined when absent.
+   */
+  resolve(peer: string | undefined, headers: Record<string, string | string[] | undefined>, pduFrom: string | 'insert' | undefined): SenderIdentity {
+    const msisdn = this.msisdnFromHeaders(peer, headers);
+    if (msisdn) {
+      const address = plmnAddress(msisdn);
+      if (pduFrom && pduFrom !== 'insert' && !sameSubscriber(pduFrom, address)) {
+        if (this.cfg.fromMismatch === 'refuse') {
+          return { ok: false, reason: 'from-mismatch', detail: `From ${pduFrom} contradicts the authenticated number ${msisdn}` };
+        }
+        return { ok: true, address, source: 'header', overwrote: pduFrom };
+      }
+      return { ok: true, address, source: 'header' };
+    }
+    if (this.cfg.allowClientFrom && pduFrom && pduFrom !== 'insert') return { ok: true, address: pduFrom, source: 'pdu' };
+    return {
+      ok: false,
+      reason: 'unidentified',
+      detail: this.isTrusted(peer) ? `no MSISDN header (${this.headers.join(', ')})` : `peer ${peer ?? '?'} is not a trusted proxy`,
+    };
+  }
+
+  /** Header values seen in the wild: '15551234567', '+15551234567', 'tel:+1...', '0044...', national numbers. */
+  normalise(value: string): string | undefined {
+    const v = value.trim().replace(/^tel:/i, '').split(/[;,\s]/)[0]!.replace(/[-.()]/g, '');
+    if (/^\+\d{4,15}$/.test(v)) return v;
+    if (/^00\d{4,15}$/.test(v)) return `+${v.slice(2)}`;
+    if (!/^\d{4,15}$/.test(v)) return undefined;
+    const digits = v;
+    const cc = this.cfg.msisdnCountryPrefix;
+    if (!cc) return `+${digits}`;
+    if (digits.startsWith('0')) return `${cc}${digits.slice(1)}`;
+    if (digits.startsWith(cc.slice(1))) return `+${digits}`;
+    return `${cc}${digits}`;
+  }
+}
