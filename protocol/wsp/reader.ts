@@ -1,0 +1,209 @@
+import { DecodeError } from './errors.js';
+import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
+import { decodePlainText } from './text.js';
+
+/**
+ * Cursor over a PDU. Holds no copies: views it hands out share the input's memory.
+ * `field` names what is being read so that a DecodeError can say so without every primitive taking
+ * a name argument.
+ */
+export class WspReader {
+  readonly buf: Buffer;
+  pos: number;
+  end: number;
+  field = 'PDU';
+  /** Strict decoding: values must fill their declared lengths exactly. */
+  strict = false;
+  readonly limits: DecodeLimits;
+
+  constructor(input: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS, start = 0, end = input.length) {
+    this.buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    this.pos = start;
+    this.end = end;
+    this.limits = limits;
+  }
+
+  /** A reader over a view of this one's buffer (nested multipart), with the same limits. */
+  sub(view: Uint8Array): WspReader {
+    const r = new WspReader(view, this.limits);
+    r.strict = this.strict;
+    return r;
+  }
+
+  fail(reason: string, offset = this.pos): never {
+    throw new DecodeError(offset, this.field, reason);
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.end;
+  }
+
+  peek(): number {
+    if (this.pos >= this.end) this.fail('unexpected end of data');
+    return this.buf[this.pos]!;
+  }
+
+  u8(): number {
+    if (this.pos >= this.end) this.fail('unexpected end of data');
+    return this.buf[this.pos++]!;
+  }
+
+  /** A view of the next n octets (zero-copy). */
+  bytes(n: number): Buffer {
+    if (n < 0 || n > this.end - this.pos) this.fail(`length ${n} exceeds the ${this.end - this.pos} octets left`);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  /** Restricts reading to the next n octets; returns the previous end for `restoreEnd`. */
+  limitTo(n: number): number {
+    if (n > this.end - this.pos) this.fail(`length ${n} exceeds the ${this.end - this.pos} octets left`);
+    const prev = this.end;
+    this.end = this.pos + n;
+    return prev;
+  }
+
+  /** Ends a restricted read; in strict mode the value must have used exactly its declared length. */
+  restoreEnd(prevEnd: number): void {
+    if (this.strict && this.pos !== this.end) this.fail(`${this.end - this.pos} octet(s) left unread inside the value`);
+    this.pos = this.end;
+    this.end = prevEnd;
+  }
+
+  // WAP-230 8.1.2: 7 bits per octet, at most 5 octets for a 32-bit value.
+  uintvar(): number {
+    let v = 0;
+    for (let i = 0; i < 5; i++) {
+      const b = this.u8();
+      v = v * 128 + (b & 0x7f);
+      if ((b & 0x80) === 0) {
+        if (v > 0xffffffff) this.fail('uintvar exceeds 32 bits');
+        return v;
+      }
+    }
+    this.fail('uintvar longer than 5 octets');
+  }
+
+  shortInteger(): number {
+    const b = this.u8();
+    if (b < 0x80) this.fail(`expected Short-integer, got 0x${b.toString(16).padStart(2, '0')}`, this.pos - 1);
+    return b & 0x7f;
+  }
+
+  longInteger(): number {
+    const start = this.pos;
+    const n = this.u8();
+    if (n < 1 || n > 30) this.fail(`Long-integer length ${n} out of range`, start);
+    // Values beyond 2^53 cannot be held exactly; no MMS field needs them.
+    if (n > 6) this.fail(`Long-integer of ${n} octets is too large`, start);
+    if (n > this.end - this.pos) this.fail(`Long-integer length ${n} exceeds the data`, start);
+    let v = 0;
+    for (let i = 0; i < n; i++) v = v * 256 + this.buf[this.pos++]!;
+    return v;
+  }
+
+  /** Integer-value = Short-integer | Long-integer */
+  integerValue(): number {
+    return this.peek() >= 0x80 ? this.u8() & 0x7f : this.longInteger();
+  }
+
+  /** Value-length = Short-length (0..30) | Length-quote (31) Uintvar; checked against the data left. */
+  valueLength(): number {
+    const start = this.pos;
+    const b = this.u8();
+    let n: number;
+    if (b <= 30) n = b;
+    else if (b === 31) n = this.uintvar();
+    else this.fail(`expected Value-length, got 0x${b.toString(16)}`, start);
+    if (n > this.end - this.pos) this.fail(`Value-length ${n} exceeds the ${this.end - this.pos} octets left`, start);
+    return n;
+  }
+
+  /** Offset just past the NUL terminating a string that starts at pos. */
+  private terminator(): number {
+    const max = Math.min(this.end, this.pos + this.limits.maxStringLength + 1);
+    const nul = this.buf.indexOf(0, this.pos);
+    if (nul < 0 || nul >= this.end) this.fail('unterminated text string');
+    if (nul >= max) this.fail(`text longer than ${this.limits.maxStringLength} octets`);
+    return nul;
+  }
+
+  /** Raw octets of a NUL-terminated string (terminator consumed, not included). */
+  cstringBytes(): Buffer {
+    const nul = this.terminator();
+    const v = this.buf.subarray(this.pos, nul);
+    this.pos = nul + 1;
+    return v;
+  }
+
+  /**
+   * Text-string: a leading 0x7F quote is dropped (WSP 8.4.2.1: it is required only before an octet
+   * >= 0x80, but some encoders add it anyway). Decoded as UTF-8 when valid, else Latin-1: a plain
+   * Text-string is us-ascii by the spec, yet handsets put raw UTF-8 there.
+   */
+  textString(): string {
+    if (this.pos < this.end && this.buf[this.pos] === 0x7f) this.pos++;
+    const nul = this.terminator();
+    const s = decodePlainText(this.buf, this.pos, nul);
+    this.pos = nul + 1;
+    return s;
+  }
+
+  /** Quoted-string: 0x22 then text then NUL (no closing quote). */
+  quotedString(): string {
+    if (this.peek() !== 0x22) this.fail('expected Quoted-string');
+    this.pos++;
+    const nul = this.terminator();
+    const s = decodePlainText(this.buf, this.pos, nul);
+    this.pos = nul + 1;
+    return s;
+  }
+
+  /** Token-text / Extension-media: text up to NUL, no quote rule. */
+  tokenText(): string {
+    const nul = this.terminator();
+    const s = this.buf.toString('latin1', this.pos, nul);
+    this.pos = nul + 1;
+    return s;
+  }
+
+  /** Text-value = No-value | Token-text | Quoted-string (WSP 1.4 parameters). */
+  textValue(): string {
+    const b = this.peek();
+    if (b === 0) {
+      this.pos++;
+      return '';
+    }
+    if (b === 0x22) return this.quotedString();
+    return this.textString();
+  }
+
+  /** Date-value: Long-integer seconds since the epoch. */
+  dateValue(): number {
+    return this.longInteger();
+  }
+
+  /**
+   * Skips one value of a header we do not know, by the WSP first-octet rule (8.4.1.2):
+   * 0..30 short length, 31 length quote, 32..127 text, 128..255 one-octet short integer.
+   * Returns a view of the whole encoded value so that it can be written back unchanged.
+   */
+  skipValue(): Buffer {
+    const start = this.pos;
+    const b = this.peek();
+    if (b <= 31) {
+      const n = this.valueLength();
+      this.pos += n;
+    } else if (b < 0x80) {
+      this.cstringBytes();
+    } else {
+      this.pos++;
+    }
+    return this.buf.subarray(start, this.pos);
+  }
+}

@@ -1,0 +1,184 @@
+import { EncodeError } from './errors.js';
+import { isAsciiString } from './text.js';
+
+/**
+ * Encoder output. Header octets go into a growable scratch area; large bodies (part data) are only
+ * referenced, so `finish()` copies every body exactly once, into one buffer of the exact final size.
+ */
+export class WspWriter {
+  private scratch: Buffer;
+  pos = 0;
+  /** Interleaving of scratch ranges and referenced bodies: [scratchEnd, body, scratchEnd, body, ...]. */
+  private readonly segments: Array<number | Uint8Array> = [];
+  private bodyBytes = 0;
+
+  constructor(initialSize = 512) {
+    this.scratch = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Total octets written so far (scratch + referenced bodies). */
+  get length(): number {
+    return this.pos + this.bodyBytes;
+  }
+
+  private grow(n: number): void {
+    let size = this.scratch.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.scratch.copy(next, 0, 0, this.pos);
+    this.scratch = next;
+  }
+
+  u8(b: number): void {
+    if (this.pos >= this.scratch.length) this.grow(1);
+    this.scratch[this.pos++] = b;
+  }
+
+  /** Copies small octet strings into the scratch area. */
+  bytes(b: Uint8Array): void {
+    if (this.pos + b.length > this.scratch.length) this.grow(b.length);
+    this.scratch.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** References a body to be copied once at `finish()`. */
+  body(b: Uint8Array): void {
+    if (b.length < 64) return this.bytes(b);
+    this.segments.push(this.pos, b);
+    this.bodyBytes += b.length;
+  }
+
+  uintvar(v: number): void {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new EncodeError('uintvar', `${v} out of range`);
+    if (v < 0x80) return this.u8(v);
+    let n = 1;
+    while (v >= 2 ** (7 * n)) n++;
+    for (let i = n - 1; i >= 0; i--) {
+      const group = Math.floor(v / 2 ** (7 * i)) & 0x7f;
+      this.u8(i === 0 ? group : group | 0x80);
+    }
+  }
+
+  shortInteger(v: number): void {
+    if (!Number.isInteger(v) || v < 0 || v > 127) throw new EncodeError('Short-integer', `${v} out of range`);
+    this.u8(v | 0x80);
+  }
+
+  /** Long-integer with the minimum number of octets (WSP 8.4.2.1). */
+  longInteger(v: number): void {
+    if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) throw new EncodeError('Long-integer', `${v} out of range`);
+    let n = 1;
+    while (n < 7 && v >= 2 ** (8 * n)) n++;
+    this.u8(n);
+    for (let i = n - 1; i >= 0; i--) this.u8(Math.floor(v / 2 ** (8 * i)) & 0xff);
+  }
+
+  integerValue(v: number): void {
+    if (Number.isInteger(v) && v >= 0 && v < 128) this.shortInteger(v);
+    else this.longInteger(v);
+  }
+
+  valueLength(n: number): void {
+    if (n <= 30) this.u8(n);
+    else {
+      this.u8(31);
+      this.uintvar(n);
+    }
+  }
+
+  /**
+   * Writes a value whose length is only known afterwards: reserves one octet, writes, then moves the
+   * value right when the length needs more octets. Values written this way are headers (small),
+   * never bodies.
+   */
+  lengthPrefixed(write: () => void): void {
+    this.prefixed(write, false);
+  }
+
+  /**
+   * Multipart entry prefix (WSP 8.5.2): HeadersLen (uintvar, known only after `write`) followed by
+   * DataLen (uintvar, known now), then the headers `write` produces.
+   */
+  uintvarPrefixedWithSecond(second: number, write: () => void): void {
+    this.prefixed(write, true, second);
+  }
+
+  private prefixed(write: () => void, uintvar: boolean, second?: number): void {
+    const lenAt = this.pos;
+    this.u8(0);
+    const segBefore = this.segments.length;
+    write();
+    if (this.segments.length !== segBefore) throw new EncodeError('Value-length', 'a length-prefixed value cannot hold a body');
+    const n = this.pos - lenAt - 1;
+    if (second === undefined && (uintvar ? n < 0x80 : n <= 30)) {
+      this.scratch[lenAt] = n;
+      return;
+    }
+    const prefix = (uintvar ? uintvarSize(n) : n <= 30 ? 1 : uintvarSize(n) + 1) + (second === undefined ? 0 : uintvarSize(second));
+    if (this.pos + prefix - 1 > this.scratch.length) this.grow(prefix - 1);
+    this.scratch.copy(this.scratch, lenAt + prefix, lenAt + 1, this.pos);
+    const save = this.pos + prefix - 1;
+    this.pos = lenAt;
+    if (uintvar) this.uintvar(n);
+    else this.valueLength(n);
+    if (second !== undefined) this.uintvar(second);
+    this.pos = save;
+  }
+
+  /** Raw octets followed by NUL; rejects embedded NULs, which would truncate the value on the wire. */
+  private cstring(s: string, field: string): void {
+    if (s.includes('\0')) throw new EncodeError(field, 'text contains a NUL character');
+    const n = Buffer.byteLength(s, 'utf8');
+    if (this.pos + n + 2 > this.scratch.length) this.grow(n + 2);
+    this.pos += this.scratch.write(s, this.pos, 'utf8');
+    this.scratch[this.pos++] = 0;
+  }
+
+  /** Text-string with the 0x7F quote exactly when the first octet is >= 0x80. */
+  textString(s: string, field = 'Text-string'): void {
+    if (s.length > 0 && s.charCodeAt(0) >= 0x80) this.u8(0x7f);
+    this.cstring(s, field);
+  }
+
+  quotedString(s: string, field = 'Quoted-string'): void {
+    this.u8(0x22);
+    this.cstring(s, field);
+  }
+
+  tokenText(s: string, field = 'Token-text'): void {
+    if (!isAsciiString(s)) throw new EncodeError(field, 'token must be ASCII');
+    this.cstring(s, field);
+  }
+
+  dateValue(seconds: number): void {
+    this.longInteger(Math.floor(seconds));
+  }
+
+  /** Copies everything into one buffer of the exact size. */
+  finish(): Buffer {
+    if (this.segments.length === 0) {
+      const out = Buffer.allocUnsafe(this.pos);
+      this.scratch.copy(out, 0, 0, this.pos);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(this.pos + this.bodyBytes);
+    let from = 0;
+    let at = 0;
+    for (let i = 0; i < this.segments.length; i += 2) {
+      const end = this.segments[i] as number;
+      const body = this.segments[i + 1] as Uint8Array;
+      at += this.scratch.copy(out, at, from, end);
+      out.set(body, at);
+      at += body.length;
+      from = end;
+    }
+    this.scratch.copy(out, at, from, this.pos);
+    return out;
+  }
+}
+
+export function uintvarSize(v: number): number {
+  let n = 1;
+  while (v >= 2 ** (7 * n)) n++;
+  return n;
+}
