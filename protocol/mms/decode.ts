@@ -56,6 +56,7 @@ export function decode(input: Uint8Array, opts?: MmsDecodeOptions): MmsPdu {
   const warn = (offset: number, field: string, reason: string): void => {
     (warnings ??= []).push({ offset, field, reason });
   };
+  r.warn = warn;
   const deviation = (offset: number, field: string, reason: string): void => {
     if (strict) throw new DecodeError(offset, field, reason);
     warn(offset, field, reason);

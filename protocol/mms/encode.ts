@@ -1,17 +1,55 @@
 import { EncodeError, WspWriter, writeMultipart } from '../wsp/index.js';
-import { HEADERS, H } from './headers.js';
+import { HEADERS, H, type HeaderDef } from './headers.js';
 import { messageTypeCode } from './message-types.js';
 import { missingMandatory, type MmsPdu } from './pdu.js';
 
 const SKIP = new Set<number>([H.messageType, H.transactionId, H.mmsVersion, H.contentType]);
-const BODY_HEADERS = HEADERS.filter((h) => !SKIP.has(h.code));
+
+/**
+ * Emit order after Type/TID/Version: the order AOSP's composer and most MMSCs use, which some
+ * minimal decoders expect; Content-Location goes last because several decoders (nuntium) stop at
+ * it in notifications. Everything not listed follows in table order.
+ */
+const PREFERRED = [
+  'responseStatus', 'responseText',
+  'messageId', 'date', 'from', 'to', 'cc', 'bcc', 'subject', 'messageClass', 'messageSize', 'expiry',
+  'deliveryTime', 'priority', 'senderVisibility', 'deliveryReport', 'readReport', 'reportAllowed',
+  'status', 'retrieveStatus', 'retrieveText', 'readStatus',
+];
+const BODY_HEADERS = [
+  ...PREFERRED.map((f) => HEADERS.find((h) => h.field === f)!),
+  ...HEADERS.filter((h) => !SKIP.has(h.code) && !PREFERRED.includes(h.field) && h.field !== 'contentLocation'),
+  HEADERS.find((h) => h.field === 'contentLocation')!,
+];
+/** Field name -> [emit position, definition]. */
+const EMIT_SLOT: ReadonlyMap<string, readonly [number, HeaderDef]> = new Map(BODY_HEADERS.map((h, i) => [h.field, [i, h] as const]));
 
 /**
  * Encodes a PDU: Message-Type, Transaction-ID, MMS-Version first, Content-Type last with the body
  * after it (ENC 1.3 section 6). Refuses a PDU that strict decoding would refuse, so that nothing we
  * emit is dropped by a strict client. Part data is copied once, into a buffer of the final size.
  */
-export function encode(pdu: MmsPdu, writer: WspWriter = new WspWriter()): Buffer {
+export function encode(pdu: MmsPdu): Buffer {
+  const w = new WspWriter();
+  writePdu(w, pdu);
+  return w.finish();
+}
+
+/**
+ * A long-lived encoder for hot paths: keeps its scratch and output areas between PDUs. The Buffer
+ * `encode` returns is only valid until the next call on the same encoder: consume or copy it first.
+ */
+export class MmsEncoder {
+  private readonly w = new WspWriter();
+
+  encode(pdu: MmsPdu): Buffer {
+    this.w.reset();
+    writePdu(this.w, pdu);
+    return this.w.finishReusing();
+  }
+}
+
+function writePdu(writer: WspWriter, pdu: MmsPdu): void {
   const missing = missingMandatory(pdu);
   if (missing.length > 0) throw new EncodeError(pdu.type, `missing mandatory ${missing.join(', ')}`);
   const w = writer;
@@ -24,9 +62,15 @@ export function encode(pdu: MmsPdu, writer: WspWriter = new WspWriter()): Buffer
   }
   w.u8(H.mmsVersion);
   HEADERS[H.mmsVersion - 0x81]!.codec.write(w, pdu.mmsVersion, 'X-Mms-MMS-Version');
-  for (const h of BODY_HEADERS) {
+  // Visit only the fields the PDU has (a dozen), not all 60 table rows, then emit in slot order.
+  const present: Array<readonly [number, HeaderDef]> = [];
+  for (const key in rec) {
+    const slot = EMIT_SLOT.get(key);
+    if (slot !== undefined && rec[key] !== undefined) present.push(slot);
+  }
+  present.sort((a, b) => a[0] - b[0]);
+  for (const [, h] of present) {
     const value = rec[h.field];
-    if (value === undefined) continue;
     if (h.multi) {
       if (!Array.isArray(value)) throw new EncodeError(h.wireName, 'expected a list');
       for (const item of value) {
@@ -55,5 +99,4 @@ export function encode(pdu: MmsPdu, writer: WspWriter = new WspWriter()): Buffer
   } else if (pdu.parts || pdu.body) {
     throw new EncodeError('Content-Type', 'a body needs a Content-Type');
   }
-  return w.finish();
 }

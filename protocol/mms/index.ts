@@ -1,5 +1,5 @@
 export { decode, type MmsDecodeOptions } from './decode.js';
-export { encode } from './encode.js';
+export { encode, MmsEncoder } from './encode.js';
 export * from './pdu.js';
 export * from './tokens.js';
 export { HEADERS, HEADER_BY_CODE, HEADER_BY_FIELD, type HeaderDef } from './headers.js';

@@ -90,7 +90,11 @@ function readPartHeaders(r: WspReader, part: Part): void {
       const name = r.tokenText();
       r.field = name;
       const value = r.atEnd() ? '' : r.textString();
-      (part.otherHeaders ??= []).push({ name, value });
+      // Some encoders send Content-ID / Content-Location as text headers (gammu corpus).
+      const lower = name.toLowerCase();
+      if (lower === 'content-id' && part.contentId === undefined) part.contentId = value;
+      else if (lower === 'content-location' && part.contentLocation === undefined) part.contentLocation = value;
+      else (part.otherHeaders ??= []).push({ name, value });
     } else {
       // Shift-sequence / short-cut shift to another header code page: nothing in MMS uses them.
       r.fail(`unsupported header code page shift 0x${b.toString(16)}`);

@@ -1,6 +1,6 @@
 import { DecodeError } from './errors.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
-import { decodePlainText } from './text.js';
+import { decodePlainText, latin1 } from './text.js';
 
 /**
  * Cursor over a PDU. Holds no copies: views it hands out share the input's memory.
@@ -14,6 +14,8 @@ export class WspReader {
   field = 'PDU';
   /** Strict decoding: values must fill their declared lengths exactly. */
   strict = false;
+  /** Lenient decoding reports what it tolerated here. */
+  warn: ((offset: number, field: string, reason: string) => void) | undefined;
   readonly limits: DecodeLimits;
 
   constructor(input: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS, start = 0, end = input.length) {
@@ -27,6 +29,7 @@ export class WspReader {
   sub(view: Uint8Array): WspReader {
     const r = new WspReader(view, this.limits);
     r.strict = this.strict;
+    r.warn = this.warn;
     return r;
   }
 
@@ -70,6 +73,9 @@ export class WspReader {
 
   /** Ends a restricted read; in strict mode the value must have used exactly its declared length. */
   restoreEnd(prevEnd: number): void {
+    if (!this.strict && this.pos !== this.end && this.warn) {
+      this.warn(this.pos, this.field, `value does not fill its declared length (${this.end - this.pos} octet(s) ${this.pos < this.end ? 'unused' : 'over'})`);
+    }
     if (this.strict && this.pos !== this.end) this.fail(`${this.end - this.pos} octet(s) left unread inside the value`);
     this.pos = this.end;
     this.end = prevEnd;
@@ -126,11 +132,16 @@ export class WspReader {
 
   /** Offset just past the NUL terminating a string that starts at pos. */
   private terminator(): number {
-    const max = Math.min(this.end, this.pos + this.limits.maxStringLength + 1);
-    const nul = this.buf.indexOf(0, this.pos);
-    if (nul < 0 || nul >= this.end) this.fail('unterminated text string');
-    if (nul >= max) this.fail(`text longer than ${this.limits.maxStringLength} octets`);
-    return nul;
+    // The NUL must come before `limit`: the data's end or the string length limit.
+    const limit = Math.min(this.end, this.pos + this.limits.maxStringLength + 1);
+    const buf = this.buf;
+    // Most values are short: a JS scan beats the native indexOf call for the first octets.
+    const quick = Math.min(limit, this.pos + 48);
+    for (let i = this.pos; i < quick; i++) if (buf[i] === 0) return i;
+    const nul = quick >= limit ? -1 : buf.indexOf(0, quick);
+    if (nul >= 0 && nul < limit) return nul;
+    if (limit < this.end && (nul < 0 || nul < this.end)) this.fail(`text longer than ${this.limits.maxStringLength} octets`);
+    return this.fail('unterminated text string');
   }
 
   /** Raw octets of a NUL-terminated string (terminator consumed, not included). */
@@ -167,7 +178,7 @@ export class WspReader {
   /** Token-text / Extension-media: text up to NUL, no quote rule. */
   tokenText(): string {
     const nul = this.terminator();
-    const s = this.buf.toString('latin1', this.pos, nul);
+    const s = latin1(this.buf, this.pos, nul);
     this.pos = nul + 1;
     return s;
   }

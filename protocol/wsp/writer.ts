@@ -11,6 +11,7 @@ export class WspWriter {
   /** Interleaving of scratch ranges and referenced bodies: [scratchEnd, body, scratchEnd, body, ...]. */
   private readonly segments: Array<number | Uint8Array> = [];
   private bodyBytes = 0;
+  private out: Buffer | undefined;
 
   constructor(initialSize = 512) {
     this.scratch = Buffer.allocUnsafe(initialSize);
@@ -95,6 +96,11 @@ export class WspWriter {
     this.prefixed(write, false);
   }
 
+  /** As lengthPrefixed, with a plain uintvar prefix (WSP push Headers-length). */
+  uintvarPrefixed(write: () => void): void {
+    this.prefixed(write, true);
+  }
+
   /**
    * Multipart entry prefix (WSP 8.5.2): HeadersLen (uintvar, known only after `write`) followed by
    * DataLen (uintvar, known now), then the headers `write` produces.
@@ -127,6 +133,25 @@ export class WspWriter {
 
   /** Raw octets followed by NUL; rejects embedded NULs, which would truncate the value on the wire. */
   private cstring(s: string, field: string): void {
+    const len = s.length;
+    if (len <= 64) {
+      // Short ASCII (the common case for headers): a JS loop beats Buffer#write's call overhead.
+      if (this.pos + len + 2 > this.scratch.length) this.grow(len + 2);
+      const buf = this.scratch;
+      let p = this.pos;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        if (c === 0) throw new EncodeError(field, 'text contains a NUL character');
+        buf[p++] = c;
+      }
+      if (i === len) {
+        buf[p++] = 0;
+        this.pos = p;
+        return;
+      }
+    }
     if (s.includes('\0')) throw new EncodeError(field, 'text contains a NUL character');
     const n = Buffer.byteLength(s, 'utf8');
     if (this.pos + n + 2 > this.scratch.length) this.grow(n + 2);
@@ -154,14 +179,30 @@ export class WspWriter {
     this.longInteger(Math.floor(seconds));
   }
 
+  /** Forgets what was written, keeping the scratch area, for the next PDU. */
+  reset(): void {
+    this.pos = 0;
+    this.segments.length = 0;
+    this.bodyBytes = 0;
+  }
+
+  /**
+   * Like finish(), but into an output area this writer keeps and reuses: the result is only valid
+   * until the next PDU is written with this writer. Saves allocating (and page-faulting) a fresh
+   * buffer per PDU where the caller consumes the bytes at once.
+   */
+  finishReusing(): Buffer {
+    const total = this.pos + this.bodyBytes;
+    if (!this.out || this.out.length < total) this.out = Buffer.allocUnsafeSlow(Math.max(total, (this.out?.length ?? 0) * 2, 4096));
+    return this.copyInto(this.out.subarray(0, total));
+  }
+
   /** Copies everything into one buffer of the exact size. */
   finish(): Buffer {
-    if (this.segments.length === 0) {
-      const out = Buffer.allocUnsafe(this.pos);
-      this.scratch.copy(out, 0, 0, this.pos);
-      return out;
-    }
-    const out = Buffer.allocUnsafe(this.pos + this.bodyBytes);
+    return this.copyInto(Buffer.allocUnsafe(this.pos + this.bodyBytes));
+  }
+
+  private copyInto(out: Buffer): Buffer {
     let from = 0;
     let at = 0;
     for (let i = 0; i < this.segments.length; i += 2) {
