@@ -28,15 +28,18 @@ export class LuaScript {
   }
 
   private async exec(client: RedisClient, keys: string[], args: (string | number | Buffer)[], binary: boolean): Promise<unknown> {
-    const call = (cmd: string, head: string) => {
-      const argv = [head, keys.length, ...keys, ...args];
-      return binary ? client.callBuffer(cmd, ...argv) : client.call(cmd, ...argv);
+    const call = (cmd: 'evalsha' | 'eval', head: string) => {
+      const argv = [head, keys.length, ...keys, ...args] as const;
+      // callBuffer() loses its command name under auto-pipelining (ioredis 6.0.0), so the binary
+      // variants of the commands themselves are used; they exist at runtime but are not typed.
+      if (binary) return (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[`${cmd}Buffer`]!.call(client, ...argv);
+      return client.call(cmd, ...argv);
     };
     try {
-      return await call('EVALSHA', this.sha);
+      return await call('evalsha', this.sha);
     } catch (err) {
       if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      return call('EVAL', this.source);
+      return call('eval', this.source);
     }
   }
 }
@@ -164,7 +167,8 @@ return 1`);
  * job to its lease deadline, so a job whose node died becomes claimable again by itself - no
  * separate lease set to reconcile. Jobs claimed together keep their order on re-claim (1/256 ms
  * apart, exactly representable at epoch-ms magnitudes).
- * KEYS: queue, job data. ARGV: now, limit, leaseMs. Returns the job jsons.
+ * KEYS: queue, job data. ARGV: now, limit, leaseMs. Returns the job jsons; the i-th (from 0) is
+ * leased until now + leaseMs + i / 256.
  */
 export const CLAIM = new LuaScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
@@ -173,7 +177,7 @@ local deadline = tonumber(ARGV[1]) + tonumber(ARGV[3])
 for i, id in ipairs(ids) do
   local json = redis.call('HGET', KEYS[2], id)
   if json then
-    redis.call('ZADD', KEYS[1], deadline + (i - 1) / 256, id)
+    redis.call('ZADD', KEYS[1], deadline + #out / 256, id)
     out[#out + 1] = json
   else
     redis.call('ZREM', KEYS[1], id)
@@ -201,6 +205,22 @@ if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 return 1`);
+
+/**
+ * Hands leases back (a node stopping with claimed jobs unfinished): KEYS: queue. ARGV: groups of
+ * (id, lease deadline, due time). A job is only re-scored if its score is still our deadline, i.e.
+ * it was not completed, retried or re-claimed by another node since.
+ */
+export const RELEASE = new LuaScript(`
+local n = 0
+for b = 1, #ARGV, 3 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[b])
+  if score and tonumber(score) == tonumber(ARGV[b + 1]) then
+    redis.call('ZADD', KEYS[1], ARGV[b + 2], ARGV[b])
+    n = n + 1
+  end
+end
+return n`);
 
 /**
  * KEYS: entry (hash v, e). ARGV: value, expiry (store clock), now (store clock), Redis ttl.

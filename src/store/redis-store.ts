@@ -15,6 +15,7 @@ import {
   CREATE_RECORDS,
   PURGE,
   PURGE_RECORDS,
+  RELEASE,
   RETRY,
   SCHEDULE,
   type RedisClient,
@@ -77,6 +78,8 @@ export class RedisStore implements Store {
   private readonly now: () => number;
   private readonly split: boolean;
   private closed = false;
+  /** Jobs this instance claimed and has not settled: id -> lease deadline and due time. */
+  private readonly held = new Map<string, { deadline: number; dueAt: number }>();
 
   constructor(opts: RedisStoreOptions = {}) {
     if (opts.client) {
@@ -342,16 +345,23 @@ export class RedisStore implements Store {
   async claimDueJobs(now: number, limit: number, leaseMs: number): Promise<JobRecord[]> {
     if (limit <= 0) return [];
     const raw = (await CLAIM.run(this.client, [this.queueKey, this.jobDataKey], [now, limit, leaseMs])) as string[];
-    return raw.map((s) => JSON.parse(s) as JobRecord);
+    return raw.map((s, i) => {
+      const job = JSON.parse(s) as JobRecord;
+      // The same double arithmetic as the script, so RELEASE can match the score exactly.
+      this.held.set(job.id, { deadline: now + leaseMs + i / 256, dueAt: job.dueAt });
+      return job;
+    });
   }
 
   async completeJob(job: JobRecord, followUps: NewJob[] = []): Promise<void> {
     await COMPLETE.run(this.client, [this.queueKey, this.jobDataKey, this.jobKeysKey], [job.id, job.key ?? '', followUps.length, ...this.jobArgs(followUps)]);
+    this.held.delete(job.id);
   }
 
   async retryJob(job: JobRecord, dueAt: number, error: string): Promise<void> {
     const next: JobRecord = { ...job, dueAt, attempts: job.attempts + 1, lastError: error };
     await RETRY.run(this.client, [this.queueKey, this.jobDataKey], [job.id, dueAt, JSON.stringify(next)]);
+    this.held.delete(job.id);
   }
 
   /** The earliest time any job may be claimed: a due time, or the lease deadline of a claimed one. */
@@ -411,9 +421,19 @@ export class RedisStore implements Store {
     await this.client.ping();
   }
 
+  /**
+   * Hands back the leases of jobs claimed but not settled, so other nodes (or this one after a
+   * restart) take them at once instead of after the lease; a node that dies keeps them until then.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.held.size > 0) {
+      const args: (string | number)[] = [];
+      for (const [id, h] of this.held) args.push(id, h.deadline, h.dueAt);
+      this.held.clear();
+      await RELEASE.run(this.client, [this.queueKey], args).catch(() => undefined);
+    }
     if (this.ownsClient) await this.client.quit();
   }
 }
