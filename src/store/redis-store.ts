@@ -416,9 +416,18 @@ export class RedisStore implements Store {
     return 0;
   }
 
-  async ping(): Promise<void> {
+  /** Fails within `timeoutMs` while Redis is unreachable (ioredis would otherwise queue the PING). */
+  async ping(timeoutMs = 2000): Promise<void> {
     if (this.closed) throw new Error('store closed');
-    await this.client.ping();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${timeoutMs} ms (status ${this.client.status})`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.client.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

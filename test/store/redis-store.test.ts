@@ -247,6 +247,19 @@ if (!server) {
   });
 }
 
+t.test('ping fails promptly while Redis is unreachable', async (t) => {
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 1));
+    });
+  });
+  const store = new RedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'unused:' });
+  store.client.on('error', () => undefined);
+  await t.rejects(store.ping(200), /did not answer PING/);
+  store.client.disconnect();
+});
+
 t.test('connectRedis reads Sentinel and Cluster URLs', async (t) => {
   const s = connectRedis('redis+sentinel://:s3cret@10.0.0.1:26379,10.0.0.2/mymaster/2', { lazyConnect: true });
   t.same((s.options as { sentinels?: unknown }).sentinels, [
