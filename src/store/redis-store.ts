@@ -419,15 +419,7 @@ export class RedisStore implements Store {
   /** Fails within `timeoutMs` while Redis is unreachable (ioredis would otherwise queue the PING). */
   async ping(timeoutMs = 2000): Promise<void> {
     if (this.closed) throw new Error('store closed');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${timeoutMs} ms (status ${this.client.status})`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.client.ping(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(this.client.ping(), timeoutMs, () => `Redis did not answer PING within ${timeoutMs} ms (status ${this.client.status})`);
   }
 
   /**
@@ -441,9 +433,22 @@ export class RedisStore implements Store {
       const args: (string | number)[] = [];
       for (const [id, h] of this.held) args.push(id, h.deadline, h.dueAt);
       this.held.clear();
-      await RELEASE.run(this.client, [this.queueKey], args).catch(() => undefined);
+      // Best effort: without Redis the leases simply run out.
+      await withTimeout(RELEASE.run(this.client, [this.queueKey], args), 2000, () => 'lease release timed out').catch(() => undefined);
     }
     if (this.ownsClient) await this.client.quit();
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
