@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * The Lua scripts of the Redis store. Each runs atomically on the Redis server; every key a script
+ * touches is passed in KEYS (never built inside Lua) so that Redis Cluster can route and check it.
+ * Records are opaque JSON strings to Lua: it never decodes them (Redis' cjson turns `[]` into `{}`
+ * and rounds numbers), so read-modify-write is done in Node and committed by compare-and-set.
+ */
+
+export type RedisClient = Redis | Cluster;
+
+/** A script sent by SHA1, loaded on first use or after the server lost its script cache. */
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  run(client: RedisClient, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
+    return this.exec(client, keys, args, false);
+  }
+
+  /** As run(), with bulk replies as Buffers (binary values). */
+  runBuffer(client: RedisClient, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
+    return this.exec(client, keys, args, true);
+  }
+
+  private async exec(client: RedisClient, keys: string[], args: (string | number | Buffer)[], binary: boolean): Promise<unknown> {
+    const call = (cmd: 'evalsha' | 'eval', head: string) => {
+      const argv = [head, keys.length, ...keys, ...args] as const;
+      // callBuffer() loses its command name under auto-pipelining (ioredis 6.0.0), so the binary
+      // variants of the commands themselves are used; they exist at runtime but are not typed.
+      if (binary) return (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[`${cmd}Buffer`]!.call(client, ...argv);
+      return client.call(cmd, ...argv);
+    };
+    try {
+      return await call('evalsha', this.sha);
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+      return call('eval', this.source);
+    }
+  }
+}
+
+/**
+ * Shared Lua functions. put_jobs: groups of (id, dedupe key or '', dueAt, json); a job whose key is
+ * taken is skipped (HSETNX makes a duplicate within one batch skip too).
+ */
+const PRELUDE = `
+local function put_jobs(q, data, jkeys, ai, n)
+  for j = 0, n - 1 do
+    local b = ai + j * 4
+    local id, key = ARGV[b], ARGV[b + 1]
+    if key == '' or redis.call('HSETNX', jkeys, key, id) == 1 then
+      redis.call('HSET', data, id, ARGV[b + 3])
+      redis.call('ZADD', q, ARGV[b + 2], id)
+    end
+  end
+end
+
+-- KEYS[ki]: message, KEYS[ki+1]: body. ARGV[ai..ai+4]: message json, ttl, has body, body, body ttl.
+local function put_content(ki, ai)
+  if redis.call('EXISTS', KEYS[ki]) == 1 then
+    return redis.error_reply('ERR message exists')
+  end
+  redis.call('SET', KEYS[ki], ARGV[ai], 'PX', ARGV[ai + 1])
+  if ARGV[ai + 2] == '1' then
+    redis.call('SET', KEYS[ki + 1], ARGV[ai + 3], 'PX', ARGV[ai + 4])
+  end
+  return false
+end
+
+-- KEYS[ki..ki+3]: counts, queue, job data, job keys; then per recipient: record, token, tid.
+-- ARGV[ai..]: ttl, recipient count, job count, (id, state, json) per recipient, then the jobs.
+local function put_records(ki, ai)
+  local ttl = ARGV[ai]
+  local n, m = tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2])
+  for r = 0, n - 1 do
+    local k, a = ki + 4 + r * 3, ai + 3 + r * 3
+    local rid, state = ARGV[a], ARGV[a + 1]
+    redis.call('HSET', KEYS[k], 's', state, 'j', ARGV[a + 2])
+    redis.call('PEXPIRE', KEYS[k], ttl)
+    redis.call('SET', KEYS[k + 1], rid, 'PX', ttl)
+    redis.call('SET', KEYS[k + 2], rid, 'PX', ttl)
+    redis.call('HINCRBY', KEYS[ki], state, 1)
+  end
+  put_jobs(KEYS[ki + 1], KEYS[ki + 2], KEYS[ki + 3], ai + 3 + n * 3, m)
+end
+
+-- KEYS[ki]: counts, then per recipient: record, token, tid and its SMSC index keys.
+-- ARGV[ai]: recipient count, then per recipient: id, SMSC key count.
+local function del_records(ki, ai)
+  local k = ki + 1
+  for r = 0, tonumber(ARGV[ai]) - 1 do
+    local rid, ns = ARGV[ai + 1 + r * 2], tonumber(ARGV[ai + 2 + r * 2])
+    local state = redis.call('HGET', KEYS[k], 's')
+    if state then redis.call('HINCRBY', KEYS[ki], state, -1) end
+    redis.call('DEL', KEYS[k], KEYS[k + 1], KEYS[k + 2])
+    for s = 1, ns do
+      -- an SMSC id may have been reused for another recipient since: only drop our own entry
+      local v = redis.call('GET', KEYS[k + 2 + s])
+      if v and string.sub(v, -string.len(rid) - 1) == '|' .. rid then redis.call('DEL', KEYS[k + 2 + s]) end
+    end
+    k = k + 3 + ns
+  end
+end
+`;
+
+/** Message, body, recipients, indexes and jobs in one step (all keys reachable from one server). */
+export const CREATE = new LuaScript(`${PRELUDE}
+local err = put_content(1, 1)
+if err then return err end
+put_records(3, 6)
+return 1`);
+
+/** The message-slot half of CREATE (Redis Cluster with per-message slots). */
+export const CREATE_CONTENT = new LuaScript(`${PRELUDE}
+local err = put_content(1, 1)
+if err then return err end
+return 1`);
+
+/** The records-slot half of CREATE. */
+export const CREATE_RECORDS = new LuaScript(`${PRELUDE}
+put_records(1, 1)
+return 1`);
+
+/** Recipients and indexes, then message and body. KEYS: message, body, then as del_records. */
+export const PURGE = new LuaScript(`${PRELUDE}
+del_records(3, 1)
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`);
+
+export const PURGE_RECORDS = new LuaScript(`${PRELUDE}
+del_records(1, 1)
+return 1`);
+
+/**
+ * Compare-and-set of one recipient. KEYS: record, counts, queue, job data, job keys, then SMSC
+ * index keys. ARGV: expected json, new json, old state, new state, ttl for index keys, SMSC index
+ * count, the index values, job count, jobs. Returns 1 done, 0 record gone, -1 changed meanwhile.
+ */
+export const CAS_RECIPIENT = new LuaScript(`${PRELUDE}
+local cur = redis.call('HGET', KEYS[1], 'j')
+if not cur then return 0 end
+if cur ~= ARGV[1] then return -1 end
+redis.call('HSET', KEYS[1], 'j', ARGV[2], 's', ARGV[4])
+if ARGV[3] ~= ARGV[4] then
+  redis.call('HINCRBY', KEYS[2], ARGV[3], -1)
+  redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
+end
+local ns = tonumber(ARGV[6])
+for s = 1, ns do
+  redis.call('SET', KEYS[5 + s], ARGV[6 + s], 'PX', ARGV[5])
+end
+put_jobs(KEYS[3], KEYS[4], KEYS[5], 8 + ns, tonumber(ARGV[7 + ns]))
+return 1`);
+
+/** KEYS: queue, job data, job keys. ARGV: job count, jobs. */
+export const SCHEDULE = new LuaScript(`${PRELUDE}
+put_jobs(KEYS[1], KEYS[2], KEYS[3], 2, tonumber(ARGV[1]))
+return 1`);
+
+/**
+ * The queue is one sorted set scored by the time a job may next be claimed. Claiming re-scores a
+ * job to its lease deadline, so a job whose node died becomes claimable again by itself - no
+ * separate lease set to reconcile. Jobs claimed together keep their order on re-claim (1/256 ms
+ * apart, exactly representable at epoch-ms magnitudes).
+ * KEYS: queue, job data. ARGV: now, limit, leaseMs. Returns the job jsons; the i-th (from 0) is
+ * leased until now + leaseMs + i / 256.
+ */
+export const CLAIM = new LuaScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local out = {}
+local deadline = tonumber(ARGV[1]) + tonumber(ARGV[3])
+for i, id in ipairs(ids) do
+  local json = redis.call('HGET', KEYS[2], id)
+  if json then
+    redis.call('ZADD', KEYS[1], deadline + #out / 256, id)
+    out[#out + 1] = json
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out`);
+
+/**
+ * KEYS: queue, job data, job keys. ARGV: id, dedupe key or '', follow-up count, follow-ups.
+ * Follow-ups are scheduled only by the completion that removed the job, so a job run twice after a
+ * lease expiry does not schedule its follow-ups twice.
+ */
+export const COMPLETE = new LuaScript(`${PRELUDE}
+if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[3], ARGV[2]) == ARGV[1] then
+  redis.call('HDEL', KEYS[3], ARGV[2])
+end
+put_jobs(KEYS[1], KEYS[2], KEYS[3], 4, tonumber(ARGV[3]))
+return 1`);
+
+/** KEYS: queue, job data. ARGV: id, new due time, new json. No-op if the job was completed. */
+export const RETRY = new LuaScript(`
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1`);
+
+/**
+ * Hands leases back (a node stopping with claimed jobs unfinished): KEYS: queue. ARGV: groups of
+ * (id, lease deadline, due time). A job is only re-scored if its score is still our deadline, i.e.
+ * it was not completed, retried or re-claimed by another node since.
+ */
+export const RELEASE = new LuaScript(`
+local n = 0
+for b = 1, #ARGV, 3 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[b])
+  if score and tonumber(score) == tonumber(ARGV[b + 1]) then
+    redis.call('ZADD', KEYS[1], ARGV[b + 2], ARGV[b])
+    n = n + 1
+  end
+end
+return n`);
+
+/**
+ * KEYS: entry (hash v, e). ARGV: value, expiry (store clock), now (store clock), Redis ttl.
+ * Returns the live value if present, else stores ARGV[1] and returns nil.
+ */
+export const CACHE_SET_IF_ABSENT = new LuaScript(`
+local cur = redis.call('HMGET', KEYS[1], 'v', 'e')
+if cur[1] and cur[2] and tonumber(cur[2]) >= tonumber(ARGV[3]) then return cur[1] end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return false`);

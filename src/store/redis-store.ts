@@ -1,0 +1,484 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { link, open, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
+import { connectRedis, isCluster } from './redis-connect.js';
+import {
+  CACHE_SET_IF_ABSENT,
+  CAS_RECIPIENT,
+  CLAIM,
+  COMPLETE,
+  CREATE,
+  CREATE_CONTENT,
+  CREATE_RECORDS,
+  PURGE,
+  PURGE_RECORDS,
+  RELEASE,
+  RETRY,
+  SCHEDULE,
+  type RedisClient,
+} from './redis-scripts.js';
+import type { Store, Transition, TransitionResult } from './types.js';
+
+export type ContentMode = 'redis' | { dir: string };
+
+export interface RedisStoreOptions {
+  /** redis://, rediss://, redis+sentinel://, redis+cluster:// (see connectRedis). */
+  url?: string;
+  /** ioredis options: with `url` they are added to it; alone they describe the server (incl. Sentinel). */
+  redis?: RedisOptions;
+  /** An open connection to use instead; close() leaves it open. */
+  client?: RedisClient;
+  /** Prepended to every key. A prefix holding a hash tag (`mmsc:{a}:`) puts all keys in one Cluster slot. */
+  keyPrefix?: string;
+  /** Where bodies live: in Redis (default) or as files on a folder every node mounts. */
+  contentMode?: ContentMode;
+  /** How long records outlive the message's expiry; keys carry this TTL as a safety net. */
+  retentionMs?: number;
+  /** Added to every TTL, so Redis never drops data the relay's own expire/purge jobs still expect. */
+  graceMs?: number;
+  clock?: () => number;
+  /**
+   * Write message content and records in two steps (each atomic) instead of one. Needed on Redis
+   * Cluster, where a script may not span slots; the default is on for Cluster without a hash tag
+   * in the prefix.
+   */
+  splitSlots?: boolean;
+}
+
+const DAY = 86_400_000;
+const MAX_CAS_ATTEMPTS = 100;
+
+/**
+ * The store for several nodes sharing one Redis (standalone, Sentinel or Cluster).
+ *
+ * Keys: the message and its body share the hash tag `{messageId}`; recipients, their indexes, the
+ * state counts and the job queue share the tag `{g}`, so a state transition and the jobs it
+ * schedules are one script in one slot. On a single server (or Sentinel) a new message is one
+ * script; on Cluster it is two: content first, records second. A crash between the two leaves only
+ * content that nothing references, and its TTL removes it.
+ *
+ * Records are JSON strings; read-modify-write happens in Node and is committed by a compare-and-set
+ * script on the whole previous value, retried on conflict, so two nodes never both apply a change.
+ *
+ * Every write resolves once Redis acknowledged it. How much of that survives a Redis crash is set
+ * by Redis persistence (appendfsync), see docs/operations.md.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  readonly client: RedisClient;
+  private readonly ownsClient: boolean;
+  private readonly p: string;
+  private readonly g: string;
+  private readonly content: ContentMode;
+  private readonly retentionMs: number;
+  private readonly graceMs: number;
+  private readonly now: () => number;
+  private readonly split: boolean;
+  private closed = false;
+  /** Jobs this instance claimed and has not settled: id -> lease deadline and due time. */
+  private readonly held = new Map<string, { deadline: number; dueAt: number }>();
+
+  constructor(opts: RedisStoreOptions = {}) {
+    if (opts.client) {
+      this.client = opts.client;
+      this.ownsClient = false;
+    } else {
+      this.client = opts.url ? connectRedis(opts.url, opts.redis) : new Redis({ enableAutoPipelining: true, ...opts.redis });
+      this.ownsClient = true;
+    }
+    this.p = opts.keyPrefix ?? 'mmsc:';
+    this.g = `${this.p}{g}:`;
+    this.content = opts.contentMode ?? 'redis';
+    if (this.content !== 'redis') mkdirSync(this.content.dir, { recursive: true });
+    this.retentionMs = opts.retentionMs ?? 30 * DAY;
+    this.graceMs = opts.graceMs ?? DAY;
+    this.now = opts.clock ?? Date.now;
+    this.split = opts.splitSlots ?? (isCluster(this.client) && !/\{[^}]+\}/.test(this.p));
+  }
+
+  // --- keys -------------------------------------------------------------------------------------
+
+  private msgKey(id: string): string {
+    return `${this.p}{${id}}:msg`;
+  }
+  private bodyKey(id: string): string {
+    return `${this.p}{${id}}:body`;
+  }
+  private rcpKey(rid: string): string {
+    return `${this.g}r:${rid}`;
+  }
+  private tokenKey(token: string): string {
+    return `${this.g}t:${token}`;
+  }
+  private tidKey(tid: string): string {
+    return `${this.g}x:${tid}`;
+  }
+  private smscKey(key: string): string {
+    return `${this.g}s:${key}`;
+  }
+  private get countsKey(): string {
+    return `${this.g}counts`;
+  }
+  /** Sorted set: job id -> time it may next be claimed (due time, or lease deadline once claimed). */
+  private get queueKey(): string {
+    return `${this.g}jobs`;
+  }
+  private get jobDataKey(): string {
+    return `${this.g}jobdata`;
+  }
+  private get jobKeysKey(): string {
+    return `${this.g}jobkeys`;
+  }
+  private cacheKey(namespace: string, key: string): string {
+    return `${this.p}c:${encodeURIComponent(namespace)}:${key}`;
+  }
+  private bodyFile(dir: string, id: string): string {
+    return join(dir, Buffer.from(id).toString('base64url'));
+  }
+
+  /** TTL of records: until the message expired and its retention ended, plus grace. */
+  private recordTtl(message: MessageRecord): number {
+    return Math.max(0, message.expiresAt - this.now()) + this.retentionMs + this.graceMs;
+  }
+
+  // --- messages ---------------------------------------------------------------------------------
+
+  async createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[]): Promise<void> {
+    const ttl = this.recordTtl(message);
+    const bodyTtl = Math.max(0, message.expiresAt - this.now()) + this.graceMs;
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    let file: string | undefined;
+    if (this.content !== 'redis') {
+      file = this.bodyFile(this.content.dir, message.id);
+      await writeFileExclusive(file, buf);
+    }
+    const contentKeys = [this.msgKey(message.id), this.bodyKey(message.id)];
+    const contentArgs = [JSON.stringify(message), ttl, file ? '0' : '1', file ? '' : buf, bodyTtl];
+    const recordKeys = [this.countsKey, this.queueKey, this.jobDataKey, this.jobKeysKey];
+    const recordArgs: (string | number)[] = [ttl, recipients.length, jobs.length];
+    for (const r of recipients) {
+      recordKeys.push(this.rcpKey(r.id), this.tokenKey(r.token), this.tidKey(r.transactionId));
+      recordArgs.push(r.id, r.state, JSON.stringify(r));
+    }
+    recordArgs.push(...this.jobArgs(jobs));
+    try {
+      if (!this.split) {
+        await CREATE.run(this.client, [...contentKeys, ...recordKeys], [...contentArgs, ...recordArgs]);
+      } else {
+        await CREATE_CONTENT.run(this.client, contentKeys, contentArgs);
+        try {
+          await CREATE_RECORDS.run(this.client, recordKeys, recordArgs);
+        } catch (err) {
+          await this.client.del(...contentKeys).catch(() => undefined);
+          throw err;
+        }
+      }
+    } catch (err) {
+      // The file is ours (writeFileExclusive created it), whatever refused the records.
+      if (file) await unlink(file).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | undefined> {
+    const raw = await this.client.get(this.msgKey(id));
+    return raw === null ? undefined : (JSON.parse(raw) as MessageRecord);
+  }
+
+  async getBody(id: string): Promise<Buffer | undefined> {
+    if (this.content === 'redis') return (await this.client.getBuffer(this.bodyKey(id))) ?? undefined;
+    try {
+      return await readFile(this.bodyFile(this.content.dir, id));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async deleteBody(id: string): Promise<void> {
+    if (this.content === 'redis') {
+      await this.client.del(this.bodyKey(id));
+      return;
+    }
+    await unlinkIfPresent(this.bodyFile(this.content.dir, id));
+  }
+
+  async purgeMessage(id: string): Promise<void> {
+    const recipients = await this.listRecipients(id);
+    const keys = [this.countsKey];
+    const args: (string | number)[] = [recipients.length];
+    for (const r of recipients) {
+      const smsc = r.smscKeys ?? [];
+      keys.push(this.rcpKey(r.id), this.tokenKey(r.token), this.tidKey(r.transactionId), ...smsc.map((k) => this.smscKey(k)));
+      args.push(r.id, smsc.length);
+    }
+    const contentKeys = [this.msgKey(id), this.bodyKey(id)];
+    if (!this.split) {
+      await PURGE.run(this.client, [...contentKeys, ...keys], args);
+    } else {
+      // Records first: a crash in between leaves content that nothing references (and its TTL).
+      await PURGE_RECORDS.run(this.client, keys, args);
+      await this.client.del(...contentKeys);
+    }
+    if (this.content !== 'redis') await unlinkIfPresent(this.bodyFile(this.content.dir, id));
+  }
+
+  // --- recipients -------------------------------------------------------------------------------
+
+  async getRecipient(id: string): Promise<RecipientRecord | undefined> {
+    const raw = await this.client.hget(this.rcpKey(id), 'j');
+    return raw === null ? undefined : (JSON.parse(raw) as RecipientRecord);
+  }
+
+  async listRecipients(messageId: string): Promise<RecipientRecord[]> {
+    const msg = await this.getMessage(messageId);
+    if (!msg || msg.recipientCount === 0) return [];
+    const pipe = this.client.pipeline();
+    for (let i = 0; i < msg.recipientCount; i++) pipe.hget(this.rcpKey(`${messageId}/${i}`), 'j');
+    const out: RecipientRecord[] = [];
+    for (const [err, raw] of (await pipe.exec()) ?? []) {
+      if (err) throw err;
+      if (typeof raw === 'string') out.push(JSON.parse(raw) as RecipientRecord);
+    }
+    return out;
+  }
+
+  async findRecipientByToken(token: string): Promise<RecipientRecord | undefined> {
+    return this.byIndex(this.tokenKey(token));
+  }
+
+  async findRecipientByTransactionId(transactionId: string): Promise<RecipientRecord | undefined> {
+    return this.byIndex(this.tidKey(transactionId));
+  }
+
+  async findRecipientBySmscKey(key: string): Promise<RecipientRecord | undefined> {
+    const raw = await this.client.get(this.smscKey(key));
+    if (raw === null) return undefined;
+    const bar = raw.indexOf('|');
+    // The expiry is checked against the store clock too: Redis' own TTL runs on the server clock.
+    if (Number(raw.slice(0, bar)) < this.now()) return undefined;
+    return this.getRecipient(raw.slice(bar + 1));
+  }
+
+  private async byIndex(key: string): Promise<RecipientRecord | undefined> {
+    const rid = await this.client.get(key);
+    return rid === null ? undefined : this.getRecipient(rid);
+  }
+
+  async addSmscKeys(recipientId: string, keys: string[], ttlMs: number): Promise<void> {
+    const exp = this.now() + ttlMs;
+    await this.casLoop(recipientId, (cur) => ({
+      next: { ...cur, smscKeys: [...new Set([...(cur.smscKeys ?? []), ...keys])] },
+      index: { keys, value: `${exp}|${recipientId}`, ttlMs },
+    }));
+  }
+
+  async transition(recipientId: string, t: Transition): Promise<TransitionResult | undefined> {
+    return this.casLoop(recipientId, (cur) => {
+      if (!t.from.includes(cur.state)) return undefined;
+      const next: RecipientRecord = {
+        ...cur,
+        ...t.patch,
+        state: t.to,
+        updatedAt: t.at,
+        history: [...cur.history, t.note ? { state: t.to, at: t.at, note: t.note } : { state: t.to, at: t.at }],
+      };
+      return { next, jobs: t.jobs };
+    });
+  }
+
+  async updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined> {
+    const r = await this.casLoop(recipientId, (cur) => ({ next: { ...cur, ...patch, updatedAt: this.now() } }));
+    return r?.record;
+  }
+
+  /**
+   * Reads a recipient, lets `change` compute its next value (undefined = leave as is) and commits it
+   * only if nobody wrote the record meanwhile; on a conflict it starts over with the fresh value.
+   */
+  private async casLoop(
+    recipientId: string,
+    change: (cur: RecipientRecord) => { next: RecipientRecord; jobs?: NewJob[]; index?: { keys: string[]; value: string; ttlMs: number } } | undefined,
+  ): Promise<TransitionResult | undefined> {
+    const key = this.rcpKey(recipientId);
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const raw = await this.client.hget(key, 'j');
+      if (raw === null) return undefined;
+      const cur = JSON.parse(raw) as RecipientRecord;
+      const c = change(cur);
+      if (!c) return { record: cur, changed: false };
+      const index = c.index ?? { keys: [], value: '', ttlMs: 1 };
+      const jobs = c.jobs ?? [];
+      const json = JSON.stringify(c.next);
+      const res = await CAS_RECIPIENT.run(
+        this.client,
+        [key, this.countsKey, this.queueKey, this.jobDataKey, this.jobKeysKey, ...index.keys.map((k) => this.smscKey(k))],
+        [raw, json, cur.state, c.next.state, Math.max(1, Math.ceil(index.ttlMs)), index.keys.length, ...index.keys.map(() => index.value), jobs.length, ...this.jobArgs(jobs)],
+      );
+      if (res === 1) return { record: c.next, changed: true };
+      if (res === 0) return undefined;
+    }
+    throw new Error(`recipient ${recipientId}: too many concurrent writers`);
+  }
+
+  // --- jobs -------------------------------------------------------------------------------------
+
+  /** Groups of (id, key, dueAt, json) as put_jobs reads them. */
+  private jobArgs(jobs: NewJob[]): (string | number)[] {
+    const now = this.now();
+    const out: (string | number)[] = [];
+    for (const j of jobs) {
+      const rec: JobRecord = { ...j, id: randomBytes(9).toString('base64url'), attempts: 0, createdAt: now, dueAt: j.dueAt > 0 ? j.dueAt : now };
+      out.push(rec.id, j.key ?? '', rec.dueAt, JSON.stringify(rec));
+    }
+    return out;
+  }
+
+  async scheduleJobs(jobs: NewJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await SCHEDULE.run(this.client, [this.queueKey, this.jobDataKey, this.jobKeysKey], [jobs.length, ...this.jobArgs(jobs)]);
+  }
+
+  async claimDueJobs(now: number, limit: number, leaseMs: number): Promise<JobRecord[]> {
+    if (limit <= 0) return [];
+    const raw = (await CLAIM.run(this.client, [this.queueKey, this.jobDataKey], [now, limit, leaseMs])) as string[];
+    return raw.map((s, i) => {
+      const job = JSON.parse(s) as JobRecord;
+      // The same double arithmetic as the script, so RELEASE can match the score exactly.
+      this.held.set(job.id, { deadline: now + leaseMs + i / 256, dueAt: job.dueAt });
+      return job;
+    });
+  }
+
+  async completeJob(job: JobRecord, followUps: NewJob[] = []): Promise<void> {
+    await COMPLETE.run(this.client, [this.queueKey, this.jobDataKey, this.jobKeysKey], [job.id, job.key ?? '', followUps.length, ...this.jobArgs(followUps)]);
+    this.held.delete(job.id);
+  }
+
+  async retryJob(job: JobRecord, dueAt: number, error: string): Promise<void> {
+    const next: JobRecord = { ...job, dueAt, attempts: job.attempts + 1, lastError: error };
+    await RETRY.run(this.client, [this.queueKey, this.jobDataKey], [job.id, dueAt, JSON.stringify(next)]);
+    this.held.delete(job.id);
+  }
+
+  /** The earliest time any job may be claimed: a due time, or the lease deadline of a claimed one. */
+  async nextDueAt(): Promise<number | undefined> {
+    const first = await this.client.zrange(this.queueKey, '0', '0', 'WITHSCORES');
+    return first.length === 2 ? Math.ceil(Number(first[1])) : undefined;
+  }
+
+  async countJobs(): Promise<number> {
+    return this.client.zcard(this.queueKey);
+  }
+
+  // --- cache ------------------------------------------------------------------------------------
+
+  async cacheGet(namespace: string, key: string): Promise<Buffer | undefined> {
+    const [v, e] = await this.client.hmgetBuffer(this.cacheKey(namespace, key), 'v', 'e');
+    if (!v || !e || Number(e.toString()) < this.now()) return undefined;
+    return v;
+  }
+
+  async cacheSet(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<void> {
+    const k = this.cacheKey(namespace, key);
+    const res = await this.client
+      .multi()
+      .hset(k, 'v', Buffer.from(value.buffer, value.byteOffset, value.byteLength), 'e', String(this.now() + ttlMs))
+      .pexpire(k, Math.max(1, Math.ceil(ttlMs)))
+      .exec();
+    for (const [err] of res ?? []) if (err) throw err;
+  }
+
+  async cacheSetIfAbsent(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<Buffer | undefined> {
+    const now = this.now();
+    const res = await CACHE_SET_IF_ABSENT.runBuffer(
+      this.client,
+      [this.cacheKey(namespace, key)],
+      [Buffer.from(value.buffer, value.byteOffset, value.byteLength), now + ttlMs, now, Math.max(1, Math.ceil(ttlMs))],
+    );
+    return Buffer.isBuffer(res) ? res : undefined;
+  }
+
+  // --- housekeeping -----------------------------------------------------------------------------
+
+  async stateCounts(): Promise<Partial<Record<RecipientState, number>>> {
+    const all = await this.client.hgetall(this.countsKey);
+    const out: Partial<Record<RecipientState, number>> = {};
+    for (const [state, n] of Object.entries(all)) out[state as RecipientState] = Number(n);
+    return out;
+  }
+
+  /** Redis expires keys itself. */
+  async sweep(_now: number): Promise<number> {
+    return 0;
+  }
+
+  /** Fails within `timeoutMs` while Redis is unreachable (ioredis would otherwise queue the PING). */
+  async ping(timeoutMs = 2000): Promise<void> {
+    if (this.closed) throw new Error('store closed');
+    await withTimeout(this.client.ping(), timeoutMs, () => `Redis did not answer PING within ${timeoutMs} ms (status ${this.client.status})`);
+  }
+
+  /**
+   * Hands back the leases of jobs claimed but not settled, so other nodes (or this one after a
+   * restart) take them at once instead of after the lease; a node that dies keeps them until then.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.held.size > 0) {
+      const args: (string | number)[] = [];
+      for (const [id, h] of this.held) args.push(id, h.deadline, h.dueAt);
+      this.held.clear();
+      // Best effort: without Redis the leases simply run out.
+      await withTimeout(RELEASE.run(this.client, [this.queueKey], args), 2000, () => 'lease release timed out').catch(() => undefined);
+    }
+    if (this.ownsClient) await this.client.quit();
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Writes a body file durably under its final name, refusing to replace an existing one (link(2)
+ * fails with EEXIST), so a duplicate message id never clobbers another message's content.
+ */
+async function writeFileExclusive(path: string, data: Buffer): Promise<void> {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await link(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`message exists: body file ${path}`);
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}

@@ -1,0 +1,280 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { defaultConfig } from '../../src/config/index.js';
+import type { NewJob } from '../../src/relay/model.js';
+import { openStore } from '../../src/store/open.js';
+import { connectRedis } from '../../src/store/redis-connect.js';
+import { RedisStore, type RedisStoreOptions } from '../../src/store/redis-store.js';
+import { sampleMessage, storeContract } from './contract.js';
+
+/** The Redis on 127.0.0.1:6379, else a throw-away redis-server on a free port, else undefined. */
+async function findRedis(): Promise<{ url: string; child?: ChildProcess } | undefined> {
+  const probe = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+    return { url: 'redis://127.0.0.1:6379' };
+  } catch {
+    // fall through to a private server
+  } finally {
+    probe.disconnect();
+  }
+  const bin = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+  if (!bin) return undefined;
+  const port = await new Promise<number>((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.ping();
+      c.disconnect();
+      return { url, child };
+    } catch {
+      c.disconnect();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill();
+  return undefined;
+}
+
+const server = await findRedis();
+if (!server) {
+  t.test('RedisStore', { skip: 'no Redis on 127.0.0.1:6379 and no redis-server binary to start one' }, () => undefined);
+} else {
+  const runPrefix = `mmsc-test:${process.pid}-${randomBytes(4).toString('hex')}:`;
+  const admin = new Redis(server.url);
+  let n = 0;
+  const stores: RedisStore[] = [];
+  const make = (opts: RedisStoreOptions = {}) => {
+    const s = new RedisStore({ url: server.url, keyPrefix: `${runPrefix}${n}:`, ...opts });
+    stores.push(s);
+    return s;
+  };
+
+  t.teardown(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await admin.del(...keys);
+    } while (cursor !== '0');
+    await admin.quit();
+    server.child?.kill();
+  });
+
+  for (const variant of [
+    { name: 'one script per write', opts: {} },
+    { name: 'split slots (Redis Cluster layout)', opts: { splitSlots: true } },
+    { name: 'content on a shared folder', opts: 'dir' as const },
+  ]) {
+    t.test(`RedisStore contract: ${variant.name}`, async (t) => {
+      const dir = variant.opts === 'dir' ? t.testdir({}) : undefined;
+      const opts = (): RedisStoreOptions => (dir ? { contentMode: { dir } } : (variant.opts as RedisStoreOptions));
+      storeContract(t, {
+        async create(clock) {
+          n++;
+          return make({ ...opts(), clock });
+        },
+        async reopen(clock) {
+          return make({ ...opts(), clock });
+        },
+      });
+    });
+  }
+
+  t.test('a body survives as exact bytes, including 0x00 and 0xFF', async (t) => {
+    for (const mode of ['redis', 'dir'] as const) {
+      n++;
+      const store = make(mode === 'dir' ? { contentMode: { dir: t.testdir({}) } } : {});
+      const { message, recipients } = sampleMessage(1);
+      const body = Buffer.concat([Buffer.from([0x00, 0xff, 0x00, 0x0d, 0x0a]), Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i)), randomBytes(100_000), Buffer.from([0xff, 0x00])]);
+      await store.createMessage(message, body, recipients, []);
+      const back = await store.getBody(message.id);
+      t.ok(back && body.equals(back), `${mode}: ${body.length} bytes back unchanged`);
+    }
+  });
+
+  t.test('two nodes: a job claimed by node A and not completed is claimed by node B after the lease', async (t) => {
+    n++;
+    const a = make();
+    const b = make();
+    const t0 = 1_700_000_000_000;
+    await a.scheduleJobs([{ type: 'notify', dueAt: t0, key: 'notify:x', payload: { rid: 'x' } }]);
+    const [claimedA] = await a.claimDueJobs(t0, 10, 30_000);
+    t.ok(claimedA, 'node A claimed the job');
+    t.same(await b.claimDueJobs(t0 + 29_999, 10, 30_000), [], 'node B does not get it while A holds the lease');
+    t.equal(await b.nextDueAt(), t0 + 30_000, 'node B knows when the lease runs out');
+    const [claimedB] = await b.claimDueJobs(t0 + 30_000, 10, 30_000);
+    t.equal(claimedB?.id, claimedA!.id, 'node B claims the same job once the lease ran out');
+    t.same(await a.claimDueJobs(t0 + 30_001, 10, 30_000), [], 'and now node B holds it');
+
+    const followUp: NewJob = { type: 'expire', dueAt: t0 + 100_000, payload: {} };
+    await b.completeJob(claimedB!, [followUp]);
+    await a.completeJob(claimedA!, [followUp]);
+    t.equal(await a.countJobs(), 1, 'the late completion by node A schedules no second follow-up');
+    await a.scheduleJobs([{ type: 'notify', dueAt: t0, key: 'notify:x', payload: { rid: 'x' } }]);
+    t.equal(await a.countJobs(), 2, 'the dedupe key was released by the completion');
+  });
+
+  t.test('a node stopping hands its unfinished leases back, but not ones another node took over', async (t) => {
+    n++;
+    const a = make();
+    const b = make();
+    const t0 = 1_700_000_000_000;
+    await a.scheduleJobs([
+      { type: 'x', dueAt: t0, payload: { n: 1 } },
+      { type: 'x', dueAt: t0 + 1, payload: { n: 2 } },
+    ]);
+    const claimed = await a.claimDueJobs(t0 + 1, 10, 30_000);
+    t.equal(claimed.length, 2);
+    // Job 1's lease runs out and node B takes it; job 2 is still A's.
+    const [taken] = await b.claimDueJobs(t0 + 30_001, 1, 30_000);
+    t.equal(taken?.payload.n, 1);
+    await a.close();
+    const again = await b.claimDueJobs(t0 + 30_001, 10, 30_000);
+    t.same(again.map((j) => j.payload.n), [2], 'the job A still held is free at once; the one B holds is not');
+  });
+
+  t.test('two nodes: concurrent transitions of one recipient, exactly one wins', async (t) => {
+    n++;
+    const a = make();
+    const b = make();
+    const { message, recipients } = sampleMessage(1);
+    await a.createMessage(message, Buffer.from('x'), recipients, []);
+    const rid = recipients[0]!.id;
+    const report: NewJob = { type: 'report', dueAt: 0, payload: { rid } };
+    const attempts = Array.from({ length: 40 }, (_, i) =>
+      (i % 2 ? a : b).transition(rid, { from: ['accepted'], to: i % 4 < 2 ? 'notified' : 'rejected', at: message.createdAt + i, note: `n${i}`, jobs: [report] }),
+    );
+    const results = await Promise.all(attempts);
+    t.equal(results.filter((r) => r?.changed).length, 1, 'one transition applied');
+    const rec = await b.getRecipient(rid);
+    t.equal(rec?.history.length, 2, 'history has the one change');
+    t.equal(await a.countJobs(), 1, 'only the winner scheduled its job');
+    const counts = await a.stateCounts();
+    t.equal(counts.accepted, 0);
+    t.equal((counts.notified ?? 0) + (counts.rejected ?? 0), 1);
+  });
+
+  t.test('a field update and a transition from two nodes both persist (no lost update)', async (t) => {
+    n++;
+    const a = make();
+    const b = make();
+    const { message, recipients } = sampleMessage(1);
+    await a.createMessage(message, Buffer.from('x'), recipients, []);
+    const rid = recipients[0]!.id;
+    await Promise.all([
+      a.transition(rid, { from: ['accepted'], to: 'notifying', at: message.createdAt + 1 }),
+      ...Array.from({ length: 10 }, (_, i) => b.addSmscKeys(rid, [`k${i}`], 60_000)),
+    ]);
+    const rec = await a.getRecipient(rid);
+    t.equal(rec?.state, 'notifying');
+    t.equal(rec?.smscKeys?.length, 10, 'every SMSC key recorded');
+  });
+
+  t.test('keys carry TTLs that follow expiry and retention', async (t) => {
+    n++;
+    const now = Date.now();
+    const store = make({ retentionMs: 3_600_000, graceMs: 60_000, clock: () => now });
+    const { message, recipients } = sampleMessage(1, { expiresAt: now + 7_200_000 });
+    await store.createMessage(message, Buffer.from('x'), recipients, []);
+    const p = `${runPrefix}${n}:`;
+    const msgTtl = await admin.pttl(`${p}{${message.id}}:msg`);
+    const bodyTtl = await admin.pttl(`${p}{${message.id}}:body`);
+    const rcpTtl = await admin.pttl(`${p}{g}:r:${recipients[0]!.id}`);
+    const tokTtl = await admin.pttl(`${p}{g}:t:${recipients[0]!.token}`);
+    t.ok(msgTtl > 7_200_000 + 3_600_000 && msgTtl <= 7_200_000 + 3_600_000 + 60_000, `message ttl ${msgTtl}: expiry + retention + grace`);
+    t.ok(bodyTtl > 7_200_000 && bodyTtl <= 7_200_000 + 60_000, `body ttl ${bodyTtl}: expiry + grace`);
+    t.ok(rcpTtl > 7_200_000 + 3_600_000, 'recipient record lives through retention');
+    t.ok(tokTtl > 7_200_000 + 3_600_000, 'token index lives through retention');
+    await store.transition(recipients[0]!.id, { from: ['accepted'], to: 'notifying', at: now });
+    t.ok((await admin.pttl(`${p}{g}:r:${recipients[0]!.id}`)) > 7_200_000, 'a transition keeps the TTL');
+  });
+
+  t.test('split slots: a failed records step removes the content it wrote', async (t) => {
+    n++;
+    const store = make({ splitSlots: true });
+    const { message, recipients } = sampleMessage(1);
+    // A key of the wrong type where the recipient record goes makes the records script fail.
+    await admin.set(`${runPrefix}${n}:{g}:r:${recipients[0]!.id}`, 'not a hash');
+    await t.rejects(store.createMessage(message, Buffer.from('x'), recipients, [{ type: 'notify', dueAt: 0, payload: {} }]));
+    t.equal(await store.getMessage(message.id), undefined, 'message removed again');
+    t.equal(await store.getBody(message.id), undefined, 'body removed again');
+  });
+
+  t.test('purge leaves an SMSC id that now belongs to another recipient', async (t) => {
+    n++;
+    const store = make();
+    const one = sampleMessage(1);
+    const two = sampleMessage(1);
+    await store.createMessage(one.message, Buffer.from('1'), one.recipients, []);
+    await store.createMessage(two.message, Buffer.from('2'), two.recipients, []);
+    await store.addSmscKeys(one.recipients[0]!.id, ['42'], 60_000);
+    await store.addSmscKeys(two.recipients[0]!.id, ['42'], 60_000);
+    await store.purgeMessage(one.message.id);
+    t.equal((await store.findRecipientBySmscKey('42'))?.id, two.recipients[0]!.id);
+  });
+
+  t.test('openStore picks Redis when redis.url is set, LMDB otherwise', async (t) => {
+    const cfg = defaultConfig();
+    cfg.dataDir = t.testdir({});
+    const lmdb = openStore(cfg);
+    t.equal(lmdb.kind, 'lmdb');
+    await lmdb.close();
+    n++;
+    cfg.redis = { url: server.url, keyPrefix: `${runPrefix}${n}:` };
+    const redis = openStore(cfg);
+    t.teardown(() => redis.close());
+    t.equal(redis.kind, 'redis');
+    await redis.ping();
+    await redis.cacheSet('ns', 'k', Buffer.from([0, 255]), 10_000);
+    t.same(await redis.cacheGet('ns', 'k'), Buffer.from([0, 255]));
+  });
+}
+
+t.test('ping fails promptly while Redis is unreachable', async (t) => {
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 1));
+    });
+  });
+  const store = new RedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'unused:' });
+  store.client.on('error', () => undefined);
+  await t.rejects(store.ping(200), /did not answer PING/);
+  store.client.disconnect();
+});
+
+t.test('connectRedis reads Sentinel and Cluster URLs', async (t) => {
+  const s = connectRedis('redis+sentinel://:s3cret@10.0.0.1:26379,10.0.0.2/mymaster/2', { lazyConnect: true });
+  t.same((s.options as { sentinels?: unknown }).sentinels, [
+    { host: '10.0.0.1', port: 26379 },
+    { host: '10.0.0.2', port: 26379 },
+  ]);
+  t.equal((s.options as { name?: string }).name, 'mymaster');
+  t.equal((s.options as { db?: number }).db, 2);
+  t.equal((s.options as { password?: string }).password, 's3cret');
+  s.disconnect();
+  const c = connectRedis('redis+cluster://h1:7000,h2', { lazyConnect: true });
+  t.same((c as unknown as { startupNodes: unknown }).startupNodes, [
+    { host: 'h1', port: 7000 },
+    { host: 'h2', port: 6379 },
+  ]);
+  c.disconnect();
+  t.throws(() => connectRedis('redis+sentinel://h1:26379', { lazyConnect: true }), /master name/);
+});
