@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decode, encode, type MmsPdu } from '../../protocol/mms/index.js';
@@ -33,7 +33,7 @@ interface Entry {
 const token = (s: unknown): string => String(s).toLowerCase().replace(/ /g, '-');
 
 /** Maps the index's field names to ours and compares the values the index recorded. */
-function checkFields(t: Tap.Test, pdu: MmsPdu, e: Entry): void {
+function checkFields(t: Test, pdu: MmsPdu, e: Entry): void {
   const undetermined = new Set(e.undetermined ?? []);
   t.equal(pdu.type, e.message_type, 'message type');
   if (!undetermined.has('transaction_id')) t.equal(pdu.transactionId ?? null, e.transaction_id ?? null, 'transaction id');
