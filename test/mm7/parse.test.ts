@@ -147,3 +147,30 @@ t.test('malformed requests give Mm7Error with the status to answer', async (t) =
   const single = parseMm7Message(contentType, two);
   t.equal(single.contentMatchedBy, 'only-attachment', 'a wrong href with one attachment still finds the MM');
 });
+
+t.test('mutated SOAP-with-attachments requests give a message or an Mm7Error, nothing else', async (t) => {
+  const { contentType, body } = rel5PrefixedSubmit();
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed >>> 8) % n; // the low bits of an LCG cycle quickly
+  };
+  let ok = 0;
+  let refused = 0;
+  for (let i = 0; i < 1500; i++) {
+    const b = Buffer.from(body);
+    for (let k = 0; k < 1 + rand(3); k++) b[rand(b.length)] = rand(256);
+    const cut = rand(4) === 0 ? b.subarray(0, rand(b.length)) : b;
+    try {
+      parseMm7Message(contentType, cut);
+      ok++;
+    } catch (e) {
+      if (!(e instanceof Mm7Error)) {
+        t.fail(`iteration ${i}: ${String(e)}`);
+        return;
+      }
+      refused++;
+    }
+  }
+  t.ok(ok > 0 && refused > 0, `both outcomes occur (${ok} parsed, ${refused} refused)`);
+});
