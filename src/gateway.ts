@@ -8,8 +8,11 @@ import { RecordingTransport, type PushTransport } from './mm1/transport.js';
 import { JobRunner } from './queue/runner.js';
 import type { NotificationPort, ReportPort } from './relay/ports.js';
 import { Relay } from './relay/relay.js';
-import { LmdbStore } from './store/lmdb-store.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
+import { SenderResolver } from './mm1/identity.js';
+import { Mm1Notifier, Mm1ReportPort } from './mm1/pushes.js';
+import { mm1Routes } from './mm1/routes.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -44,7 +47,7 @@ class PortSwitch implements NotificationPort {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, logger } = opts;
-  const store: Store = new LmdbStore(resolve(config.dataDir, 'store'), { clock: opts.clock });
+  const store: Store = openStore(config, { clock: opts.clock });
   logger.info({ store: store.kind, dataDir: resolve(config.dataDir) }, 'store opened');
 
   const metrics = createMetrics({ stateCounts: () => store.stateCounts(), jobCount: () => store.countJobs() });
@@ -76,11 +79,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  const app = buildApp({ config, logger, metrics, store, health, plugins: [] });
+  reports.mm1 = new Mm1ReportPort(transport);
+  const sender = new SenderResolver(config.mm1);
+  const app = buildApp({ config, logger, metrics, store, health, plugins: [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics }) }] });
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+  const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
+  notifier.target = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
   runner.start();
   const sweeper = setInterval(() => {
     store.sweep(Date.now()).catch((err) => logger.warn({ err }, 'store sweep failed'));

@@ -11,7 +11,8 @@ export function addressKind(address: string): AddressKind {
   const m = TYPE_SUFFIX.exec(address);
   if (m) {
     const t = m[1]!.toUpperCase();
-    if (t === 'PLMN') return 'plmn';
+    // A PLMN address must be a number (ENC 8: global-phone-number / local-phone-number).
+    if (t === 'PLMN') return /^\+?[0-9*#][0-9*#.-]*$/.test(address.slice(0, m.index)) ? 'plmn' : 'other';
     if (t === 'IPV4') return 'ipv4';
     if (t === 'IPV6') return 'ipv6';
     return 'other';
