@@ -23,7 +23,8 @@ export class SmppPushTransport implements PushTransport {
     let last: PushOutcome = { ok: false, temporary: true, reason: 'no SMSC link is bound' };
     for (const link of links) {
       if (!link.up) {
-        last = { ok: false, temporary: true, reason: `no SMSC link is bound (${link.name}: ${link.state})` };
+        const err = link.status().lastError;
+        last = { ok: false, temporary: true, reason: `no SMSC link is bound (${link.name} ${link.state}${err ? `: ${err}` : ''})` };
         continue;
       }
       let parts: Buffer[];
