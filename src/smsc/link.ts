@@ -155,10 +155,14 @@ export class SmscLink {
 
   submit(req: SubmitRequest): Promise<SubmitResult> {
     if (!this.up) return Promise.resolve({ ok: false, temporary: true, reason: `link ${this.name} is ${this.state}${this.tx.lastError ? ` (${this.tx.lastError})` : ''}`, sent: false });
-    if (this.queue.length >= this.cfg.maxQueued) return Promise.resolve({ ok: false, temporary: true, reason: `link ${this.name} has ${this.queue.length} submits waiting`, sent: false });
     return new Promise((resolve) => {
-      this.queue.push({ req, resolve, throttled: 0 });
+      const job: Job = { req, resolve, throttled: 0 };
+      this.queue.push(job);
       this.pump();
+      if (this.queue.length > this.cfg.maxQueued && this.queue[this.queue.length - 1] === job) {
+        this.queue.pop();
+        resolve({ ok: false, temporary: true, reason: `link ${this.name} has ${this.queue.length} submits waiting for the window`, sent: false });
+      }
     });
   }
 
