@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { buildApp, type HealthSource } from './app.js';
 import type { GatewayConfig } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { RecordingTransport, type PushTransport } from './mm1/transport.js';
+import type { PushTransport } from './mm1/transport.js';
+import { startSmscBearer, type SmscBearer } from './smsc/index.js';
 import { JobRunner } from './queue/runner.js';
 import type { NotificationPort, ReportPort } from './relay/ports.js';
 import { Relay } from './relay/relay.js';
@@ -50,9 +51,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const store: Store = openStore(config, { clock: opts.clock });
   logger.info({ store: store.kind, dataDir: resolve(config.dataDir) }, 'store opened');
 
-  const metrics = createMetrics({ stateCounts: () => store.stateCounts(), jobCount: () => store.countJobs() });
-  const transport = opts.transport ?? new RecordingTransport();
   const health: HealthSource[] = [];
+  const metrics = createMetrics({ stateCounts: () => store.stateCounts(), jobCount: () => store.countJobs() });
+  // The SMPP bearer (configured SMSCs, or the built-in simulator) unless a transport is injected.
+  let bearer: SmscBearer | undefined;
+  let relayRef: Relay | undefined;
+  if (!opts.transport) {
+    bearer = await startSmscBearer(config.smsc, {
+      logger,
+      sink: { smscReceipt: (key, state, delivered, error) => relayRef!.smscReceipt(key, state, delivered, error) },
+    });
+    health.push({ name: 'smsc', check: async () => ({ ok: true, detail: bearer!.pool.status() }) });
+  }
+  const transport: PushTransport = opts.transport ?? bearer!.transport;
   const notifier = new PortSwitch();
   const reports: Partial<Record<'mm1' | 'mm7' | 'rest', ReportPort>> = {};
 
@@ -67,6 +78,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     nudge: () => runner?.nudge(),
     onTransition: (r) => metrics.transitions.inc({ to: r.state }),
   });
+  relayRef = relay;
   runner = new JobRunner({
     store,
     logger,
@@ -114,6 +126,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         await app.close();
         clearTimeout(grace);
         await runner!.stop(config.http.shutdownGraceMs);
+        await bearer?.stop();
         await store.close();
         logger.info('gateway stopped');
       })();

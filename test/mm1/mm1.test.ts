@@ -15,7 +15,6 @@ async function gateway(t: Test, tweak?: (c: GatewayConfig) => void): Promise<{ g
   config.dataDir = t.testdir({});
   config.http.host = '127.0.0.1';
   config.http.port = 0;
-  config.relay.renotify.interval = 3600;
   tweak?.(config);
   const transport = new RecordingTransport();
   const gw = await startGateway({ config, logger: pino({ level: 'silent' }), transport });
