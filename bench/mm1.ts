@@ -1,0 +1,117 @@
+/**
+ * MM1 HTTP benchmark (issue 3): autocannon on loopback against a gateway in its own process
+ * (embedded LMDB store, SMPP to an SMSC simulator in this process), and a trivial Fastify route as
+ * the machine's ceiling, in the same run.
+ *   npm run bench:mm1        (DURATION seconds per scenario, default 10)
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
+import { decode, encode, type NotificationInd } from '../protocol/mms/index.js';
+import { decodeWspPush } from '../protocol/push/wsp-push.js';
+
+const DURATION = Number(process.env.DURATION ?? 10);
+const here = import.meta.dirname;
+
+async function untilHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+let stopping = false;
+
+function child(args: string[], env: Record<string, string>): ChildProcess {
+  const c = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  c.once('exit', (code, signal) => {
+    if (!stopping && signal !== 'SIGTERM') {
+      console.error(`${args.join(' ')} exited (${code ?? signal})`);
+      process.exit(1);
+    }
+  });
+  return c;
+}
+
+function sendReq(size: number, i: number): Buffer {
+  return encode({
+    type: 'm-send-req',
+    transactionId: `bench-${size}-${i}`,
+    mmsVersion: '1.2',
+    from: '<insert-address-token>',
+    to: ['+15550000002/TYPE=PLMN'],
+    subject: 'bench',
+    contentType: { type: 'application/vnd.wap.multipart.mixed', params: {} },
+    parts: [{ contentType: { type: 'image/jpeg', params: { name: 'a.jpg' } }, data: Buffer.alloc(size, i & 0xff) }],
+  });
+}
+
+interface Figures {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function run(name: string, opts: autocannon.Options): Promise<Figures> {
+  const r = await autocannon({ connections: 20, duration: DURATION, ...opts });
+  const f = { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  non-2xx ${f.non2xx} errors ${f.errors}`);
+  return f;
+}
+
+async function main(): Promise<void> {
+  const sim = new SmscSimulator({ accounts: [{ systemId: 'mmsc', password: 'bench' }], receiptDelayMs: 50 });
+  const smscPort = await sim.start();
+  const urls: string[] = [];
+  sim.onPush((p) => {
+    const pdu = decode(decodeWspPush(p.payload).body) as NotificationInd;
+    if (pdu.type === 'm-notification-ind' && urls.length < 500) urls.push(pdu.contentLocation);
+  });
+  const gw = child([resolve(here, '../src/main.js')], {
+    MMSC_DATA_DIR: mkdtempSync(join(tmpdir(), 'mmsc-bench-')),
+    MMSC_HTTP_HOST: '127.0.0.1',
+    MMSC_HTTP_PORT: '18090',
+    MMSC_SMSC_URL: `smpp://mmsc:bench@127.0.0.1:${smscPort}?window=100`,
+    MMSC_LOG_LEVEL: 'warn',
+    MMSC_MAX_MESSAGE_SIZE: String(1024 * 1024),
+  });
+  const trivial = child([resolve(here, 'trivial-server.js'), '18091'], {});
+  await untilHealthy('http://127.0.0.1:18090/healthz');
+  await untilHealthy('http://127.0.0.1:18091/healthz').catch(() => undefined);
+  const headers = { 'content-type': 'application/vnd.wap.mms-message', 'x-msisdn': '15550000001' };
+  const results: Record<string, Figures> = {};
+  try {
+    const small = sendReq(2048, 1);
+    results.trivialPost2k = await run('trivial Fastify POST 2 KB', { url: 'http://127.0.0.1:18091/mms', method: 'POST', headers, body: small });
+    results.sendReq2k = await run('m-send-req 2 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: small });
+    results.sendReq100k = await run('m-send-req 100 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: sendReq(100 * 1024, 2), connections: 10 });
+    results.sendReq2kAt1000 = await run('m-send-req 2 KB at 1,000 req/s', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: small, overallRate: 1000 });
+    const deadline = Date.now() + 10_000;
+    while (urls.length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const paths = urls.map((u) => new URL(u).pathname);
+    results.retrieveGet = await run(`retrieval GET (${paths.length} messages)`, {
+      url: 'http://127.0.0.1:18090',
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[Math.floor(Math.random() * paths.length)]! }) }],
+    });
+  } finally {
+    stopping = true;
+    gw.kill('SIGTERM');
+    trivial.kill('SIGTERM');
+    await sim.stop();
+  }
+  const ratio = results.sendReq2k!.reqPerSec / results.trivialPost2k!.reqPerSec;
+  console.log(`m-send-req 2 KB / trivial route: ${(ratio * 100).toFixed(0)}%`);
+  console.log(JSON.stringify({ ...results, ratio2kToTrivial: Number(ratio.toFixed(2)) }));
+}
+
+await main();
