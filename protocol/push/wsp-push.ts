@@ -1,5 +1,4 @@
 import {
-  DecodeError,
   WspReader,
   WspWriter,
   readContentType,
@@ -99,4 +98,3 @@ export function decodeWspPush(input: Uint8Array): WspPush {
   return push;
 }
 
-export { DecodeError };

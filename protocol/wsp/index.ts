@@ -8,8 +8,6 @@ export { readParams, writeParams, type Params, type ParamValue } from './paramet
 export {
   readContentType,
   writeContentType,
-  parseMimeContentType,
-  formatMimeContentType,
   type ContentType,
 } from './content-type.js';
 export { readEncodedString, writeEncodedString } from './encoded-string.js';

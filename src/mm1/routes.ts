@@ -3,7 +3,7 @@ import {
   decode,
   encode,
   INSERT_ADDRESS,
-  MmsEncoder,
+  missingMandatory,
   type ForwardConf,
   type MmsPdu,
   type ResponseStatus,
@@ -119,8 +119,8 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
     async function onSendReq(req: FastifyRequest, reply: FastifyReply, pdu: SendReq, size: number): Promise<void> {
       const log = req.log.child({ tid: pdu.transactionId });
       try {
-        const missing = (pdu.warnings ?? []).filter((w) => /mandatory/.test(w.reason));
-        if (missing.length > 0 || !pdu.contentType) throw new Refusal('error-permanent-message-format-corrupt', 'format', `missing ${missing.map((w) => w.field).join(', ') || 'Content-Type'}`);
+        const missing = missingMandatory(pdu);
+        if (missing.length > 0) throw new Refusal('error-permanent-message-format-corrupt', 'format', `missing ${missing.join(', ')}`);
         const identity = sender.resolve(req.ip, req.headers, pdu.from === INSERT_ADDRESS ? 'insert' : pdu.from);
         if (!identity.ok) {
           throw identity.reason === 'from-mismatch'
@@ -267,7 +267,6 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
     app.post(config.path, handle);
     if (config.path !== '/') app.post('/', handle);
 
-    const encoder = new MmsEncoder();
     app.get<{ Params: { token: string } }>(`${config.retrievalPath}/:token`, async (req, reply) => {
       const { token } = req.params;
       const found = /^[A-Za-z0-9_-]{16,64}$/.test(token) ? await relay.openRetrieval(token) : undefined;
@@ -278,8 +277,7 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
         return reply.code(404).send();
       }
       const { message, recipient, body } = found;
-      const headerBytes = encoder.encode(retrieveConf(message, recipient, body.subarray(0, 0)));
-      const pduBytes = Buffer.concat([headerBytes, body]);
+      const pduBytes = encode(retrieveConf(message, recipient, body));
       metrics.retrievals.inc({ result: 'ok' });
       req.log.info({ msgId: message.id, recipient: recipient.id, size: pduBytes.length, ua: req.headers['user-agent'], profile: req.headers['x-wap-profile'] }, 'm-retrieve-conf served');
       reply.raw.once('finish', () => {
@@ -301,7 +299,7 @@ function tidOf(body: Buffer): string {
 /**
  * m-retrieve-conf for one recipient: the recipient's TID (Android acknowledges only then, gotcha 5),
  * the Message-ID the originator got in m-send-conf (reports match on it, gotcha 4); no Expiry,
- * Delivery-Time or Retrieve-Status (gotcha 9). `body` is appended after the headers by the caller.
+ * Delivery-Time or Retrieve-Status (gotcha 9). `body` is the stored multipart body, written as is.
  */
 export function retrieveConf(message: MessageRecord, recipient: RecipientRecord, body: Uint8Array): RetrieveConf {
   const pdu: RetrieveConf = {
