@@ -163,64 +163,158 @@ put_jobs(KEYS[1], KEYS[2], KEYS[3], 2, tonumber(ARGV[1]))
 return 1`);
 
 /**
- * The queue is one sorted set scored by the time a job may next be claimed. Claiming re-scores a
- * job to its lease deadline, so a job whose node died becomes claimable again by itself - no
- * separate lease set to reconcile. Jobs claimed together keep their order on re-claim (1/256 ms
- * apart, exactly representable at epoch-ms magnitudes).
- * KEYS: queue, job data. ARGV: now, limit, leaseMs. Returns the job jsons; the i-th (from 0) is
- * leased until now + leaseMs + i / 256.
+ * The job queue (all keys share one hash tag, so every script below runs in one Cluster slot):
+ *   scheduled  sorted set, job id -> due time; jobs waiting for their time
+ *   data       hash, job id -> job json; a job exists as long as its entry here does
+ *   stream     stream with consumer group GROUP; due jobs move here and are read per node
+ *              (consumer = node id); an entry stays pending (PEL) until its job completes or retries
+ *   inflight   hash, job id -> its stream entry id, so any node can settle any job
+ *   cursor     where the last XAUTOCLAIM scan of the PEL stopped
+ * Settled entries are XACKed and XDELed, so the stream only holds jobs being worked on.
+ *
+ * Leases are kept on the caller's clock: the delivery time of every entry a node takes is set to
+ * the node's `now` (XCLAIM ... TIME), and XAUTOCLAIM's min-idle-time is the lease plus the
+ * difference between the Redis clock and `now`. A job is therefore taken over once the node that
+ * holds it has not settled it for leaseMs as the claiming node's clock sees it, whatever the
+ * offset between node and Redis clocks (Redis clamps delivery times in its future to its own now,
+ * which can only delay a takeover by that offset, never hand a job out early).
  */
-export const CLAIM = new LuaScript(`
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-local out = {}
-local deadline = tonumber(ARGV[1]) + tonumber(ARGV[3])
-for i, id in ipairs(ids) do
-  local json = redis.call('HGET', KEYS[2], id)
-  if json then
-    redis.call('ZADD', KEYS[1], deadline + #out / 256, id)
-    out[#out + 1] = json
-  else
-    redis.call('ZREM', KEYS[1], id)
+const QUEUE = `
+local GROUP = 'workers'
+local function ensure_group(s)
+  if redis.call('EXISTS', s) == 0 then redis.call('XGROUP', 'CREATE', s, GROUP, '0', 'MKSTREAM') end
+end
+-- removes a stream entry for good (pending or not)
+local function drop_entry(s, eid)
+  redis.call('XACK', s, GROUP, eid)
+  redis.call('XDEL', s, eid)
+end
+-- the entry a job is being worked on under, if any, is settled
+local function settle(s, inflight, id)
+  local eid = redis.call('HGET', inflight, id)
+  if eid then
+    drop_entry(s, eid)
+    redis.call('HDEL', inflight, id)
   end
+end
+`;
+
+/**
+ * Hands out up to `limit` jobs to consumer `me`: first entries whose lease ran out (XAUTOCLAIM,
+ * continuing the PEL scan where the previous claim left it), then jobs due by `now`, moved from
+ * the schedule into the stream and read with XREADGROUP. Jobs come back in stream order (due order
+ * for new ones).
+ * KEYS: scheduled, data, stream, inflight, cursor. ARGV: now, limit, leaseMs, consumer.
+ */
+export const CLAIM = new LuaScript(`${QUEUE}
+local q, data, s, inflight, cur = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local now, limit, lease, me = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+ensure_group(s)
+local out, taken = {}, {}
+local function take(e)
+  -- e = { entry id, { 'j', job id } } (fields are nil for an entry deleted meanwhile)
+  local id = e[2] and e[2][2]
+  local json = id and redis.call('HGET', data, id)
+  if json and redis.call('HGET', inflight, id) == e[1] then
+    out[#out + 1] = json
+    taken[#taken + 1] = e[1]
+  else
+    drop_entry(s, e[1])
+  end
+end
+
+local t = redis.call('TIME')
+local minIdle = lease + tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - now
+if minIdle < 0 then minIdle = 0 end
+local start = redis.call('GET', cur) or '0-0'
+for _ = 1, 4 do
+  local r = redis.call('XAUTOCLAIM', s, GROUP, me, minIdle, start, 'COUNT', limit - #out)
+  start = r[1]
+  for _, e in ipairs(r[2]) do take(e) end
+  if start == '0-0' or #out >= limit then break end
+end
+if start == '0-0' then redis.call('DEL', cur) else redis.call('SET', cur, start) end
+
+local want = limit - #out
+if want > 0 then
+  local ids = redis.call('ZRANGEBYSCORE', q, '-inf', now, 'LIMIT', 0, want)
+  local n = 0
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', q, id)
+    if redis.call('HEXISTS', data, id) == 1 then
+      settle(s, inflight, id)
+      redis.call('HSET', inflight, id, redis.call('XADD', s, '*', 'j', id))
+      n = n + 1
+    end
+  end
+  if n > 0 then
+    local r = redis.call('XREADGROUP', 'GROUP', GROUP, me, 'COUNT', n, 'STREAMS', s, '>')
+    if r and r[1] then for _, e in ipairs(r[1][2]) do take(e) end end
+  end
+end
+
+-- the lease of every entry taken runs from the caller's now
+for b = 1, #taken, 500 do
+  local args = { 'XCLAIM', s, GROUP, me, 0 }
+  for i = b, math.min(b + 499, #taken) do args[#args + 1] = taken[i] end
+  args[#args + 1] = 'TIME'
+  args[#args + 1] = now
+  args[#args + 1] = 'JUSTID'
+  redis.call(unpack(args))
 end
 return out`);
 
 /**
- * KEYS: queue, job data, job keys. ARGV: id, dedupe key or '', follow-up count, follow-ups.
- * Follow-ups are scheduled only by the completion that removed the job, so a job run twice after a
- * lease expiry does not schedule its follow-ups twice.
+ * KEYS: scheduled, data, job keys, stream, inflight. ARGV: id, dedupe key or '', follow-up count,
+ * follow-ups. Follow-ups are scheduled only by the completion that removed the job, so a job run
+ * twice after a lease expiry does not schedule its follow-ups twice.
  */
-export const COMPLETE = new LuaScript(`${PRELUDE}
+export const COMPLETE = new LuaScript(`${PRELUDE}${QUEUE}
 if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
+settle(KEYS[4], KEYS[5], ARGV[1])
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[3], ARGV[2]) == ARGV[1] then
   redis.call('HDEL', KEYS[3], ARGV[2])
 end
 put_jobs(KEYS[1], KEYS[2], KEYS[3], 4, tonumber(ARGV[3]))
 return 1`);
 
-/** KEYS: queue, job data. ARGV: id, new due time, new json. No-op if the job was completed. */
-export const RETRY = new LuaScript(`
+/**
+ * Back to the schedule with a new due time: XACK + XDEL of its entry, ZADD. No-op if the job was
+ * completed. KEYS: scheduled, data, stream, inflight. ARGV: id, new due time, new json.
+ */
+export const RETRY = new LuaScript(`${QUEUE}
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+settle(KEYS[3], KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 return 1`);
 
 /**
- * Hands leases back (a node stopping with claimed jobs unfinished): KEYS: queue. ARGV: groups of
- * (id, lease deadline, due time). A job is only re-scored if its score is still our deadline, i.e.
- * it was not completed, retried or re-claimed by another node since.
+ * Hands jobs back (a node stopping with claimed jobs unfinished): KEYS: scheduled, stream,
+ * inflight. ARGV: consumer, then groups of (id, due time). A job goes back to the schedule only if
+ * its entry is still pending with this consumer, i.e. it was not settled or taken over since.
  */
-export const RELEASE = new LuaScript(`
+export const RELEASE = new LuaScript(`${QUEUE}
 local n = 0
-for b = 1, #ARGV, 3 do
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[b])
-  if score and tonumber(score) == tonumber(ARGV[b + 1]) then
-    redis.call('ZADD', KEYS[1], ARGV[b + 2], ARGV[b])
+for b = 2, #ARGV, 2 do
+  local eid = redis.call('HGET', KEYS[3], ARGV[b])
+  if eid and #redis.call('XPENDING', KEYS[2], GROUP, eid, eid, 1, ARGV[1]) > 0 then
+    settle(KEYS[2], KEYS[3], ARGV[b])
+    redis.call('ZADD', KEYS[1], ARGV[b + 1], ARGV[b])
     n = n + 1
   end
 end
 return n`);
+
+/**
+ * Removes a consumer from the group only if it holds no pending entry (DELCONSUMER would drop them
+ * from the PEL, and their jobs would never run). KEYS: stream. ARGV: consumer.
+ */
+export const DROP_CONSUMER = new LuaScript(`${QUEUE}
+if #redis.call('XPENDING', KEYS[1], GROUP, '-', '+', 1, ARGV[1]) > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], GROUP, ARGV[1])
+return 1`);
 
 /**
  * KEYS: entry (hash v, e). ARGV: value, expiry (store clock), now (store clock), Redis ttl.

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { link, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -13,6 +14,7 @@ import {
   CREATE,
   CREATE_CONTENT,
   CREATE_RECORDS,
+  DROP_CONSUMER,
   PURGE,
   PURGE_RECORDS,
   RELEASE,
@@ -46,17 +48,25 @@ export interface RedisStoreOptions {
    * in the prefix.
    */
   splitSlots?: boolean;
+  /**
+   * This node's consumer name in the job stream's consumer group; must differ between nodes (and
+   * between stores sharing one Redis). Default: hostname, pid and a random suffix.
+   */
+  consumer?: string;
 }
 
 const DAY = 86_400_000;
 const MAX_CAS_ATTEMPTS = 100;
+/** A consumer without pending jobs that has not claimed for this long is removed from the group. */
+const STALE_CONSUMER_MS = DAY;
 
 /**
  * The store for several nodes sharing one Redis (standalone, Sentinel or Cluster).
  *
  * Keys: the message and its body share the hash tag `{messageId}`; recipients, their indexes, the
  * state counts and the job queue share the tag `{g}`, so a state transition and the jobs it
- * schedules are one script in one slot. On a single server (or Sentinel) a new message is one
+ * schedules are one script in one slot. Jobs wait in a sorted set until due, then move into a
+ * stream read through a consumer group (see the queue scripts in redis-scripts.ts). On a single server (or Sentinel) a new message is one
  * script; on Cluster it is two: content first, records second. A crash between the two leaves only
  * content that nothing references, and its TTL removes it.
  *
@@ -78,8 +88,9 @@ export class RedisStore implements Store {
   private readonly now: () => number;
   private readonly split: boolean;
   private closed = false;
-  /** Jobs this instance claimed and has not settled: id -> lease deadline and due time. */
-  private readonly held = new Map<string, { deadline: number; dueAt: number }>();
+  readonly consumer: string;
+  /** Jobs this instance claimed and has not settled: id -> due time. */
+  private readonly held = new Map<string, number>();
 
   constructor(opts: RedisStoreOptions = {}) {
     if (opts.client) {
@@ -97,6 +108,7 @@ export class RedisStore implements Store {
     this.graceMs = opts.graceMs ?? DAY;
     this.now = opts.clock ?? Date.now;
     this.split = opts.splitSlots ?? (isCluster(this.client) && !/\{[^}]+\}/.test(this.p));
+    this.consumer = opts.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   }
 
   // --- keys -------------------------------------------------------------------------------------
@@ -122,9 +134,19 @@ export class RedisStore implements Store {
   private get countsKey(): string {
     return `${this.g}counts`;
   }
-  /** Sorted set: job id -> time it may next be claimed (due time, or lease deadline once claimed). */
+  /** Sorted set: job id -> due time, for jobs not yet handed to a node. */
   private get queueKey(): string {
     return `${this.g}jobs`;
+  }
+  /** Stream (consumer group `workers`) of due jobs being worked on. */
+  private get streamKey(): string {
+    return `${this.g}jobstream`;
+  }
+  private get inflightKey(): string {
+    return `${this.g}jobentry`;
+  }
+  private get cursorKey(): string {
+    return `${this.g}jobcursor`;
   }
   private get jobDataKey(): string {
     return `${this.g}jobdata`;
@@ -344,34 +366,45 @@ export class RedisStore implements Store {
 
   async claimDueJobs(now: number, limit: number, leaseMs: number): Promise<JobRecord[]> {
     if (limit <= 0) return [];
-    const raw = (await CLAIM.run(this.client, [this.queueKey, this.jobDataKey], [now, limit, leaseMs])) as string[];
-    return raw.map((s, i) => {
+    const raw = (await CLAIM.run(
+      this.client,
+      [this.queueKey, this.jobDataKey, this.streamKey, this.inflightKey, this.cursorKey],
+      [now, limit, leaseMs, this.consumer],
+    )) as string[];
+    return raw.map((s) => {
       const job = JSON.parse(s) as JobRecord;
-      // The same double arithmetic as the script, so RELEASE can match the score exactly.
-      this.held.set(job.id, { deadline: now + leaseMs + i / 256, dueAt: job.dueAt });
+      this.held.set(job.id, job.dueAt);
       return job;
     });
   }
 
   async completeJob(job: JobRecord, followUps: NewJob[] = []): Promise<void> {
-    await COMPLETE.run(this.client, [this.queueKey, this.jobDataKey, this.jobKeysKey], [job.id, job.key ?? '', followUps.length, ...this.jobArgs(followUps)]);
+    await COMPLETE.run(
+      this.client,
+      [this.queueKey, this.jobDataKey, this.jobKeysKey, this.streamKey, this.inflightKey],
+      [job.id, job.key ?? '', followUps.length, ...this.jobArgs(followUps)],
+    );
     this.held.delete(job.id);
   }
 
   async retryJob(job: JobRecord, dueAt: number, error: string): Promise<void> {
     const next: JobRecord = { ...job, dueAt, attempts: job.attempts + 1, lastError: error };
-    await RETRY.run(this.client, [this.queueKey, this.jobDataKey], [job.id, dueAt, JSON.stringify(next)]);
+    await RETRY.run(this.client, [this.queueKey, this.jobDataKey, this.streamKey, this.inflightKey], [job.id, dueAt, JSON.stringify(next)]);
     this.held.delete(job.id);
   }
 
-  /** The earliest time any job may be claimed: a due time, or the lease deadline of a claimed one. */
+  /**
+   * The earliest due time of a scheduled job. Jobs held by a node are not counted: a runner finds
+   * the ones whose lease ran out on its regular poll.
+   */
   async nextDueAt(): Promise<number | undefined> {
     const first = await this.client.zrange(this.queueKey, '0', '0', 'WITHSCORES');
-    return first.length === 2 ? Math.ceil(Number(first[1])) : undefined;
+    return first.length === 2 ? Number(first[1]) : undefined;
   }
 
+  /** Scheduled and running jobs. */
   async countJobs(): Promise<number> {
-    return this.client.zcard(this.queueKey);
+    return this.client.hlen(this.jobDataKey);
   }
 
   // --- cache ------------------------------------------------------------------------------------
@@ -411,9 +444,26 @@ export class RedisStore implements Store {
     return out;
   }
 
-  /** Redis expires keys itself. */
+  /**
+   * Redis expires keys itself. What is left is the consumer group: every node that ever ran
+   * (a new name per process) stays a consumer until removed, so consumers without pending jobs
+   * that have been idle for a day are dropped. Returns how many were.
+   */
   async sweep(_now: number): Promise<number> {
-    return 0;
+    let consumers: unknown[];
+    try {
+      consumers = (await this.client.call('XINFO', 'CONSUMERS', this.streamKey, 'workers')) as unknown[];
+    } catch (err) {
+      if (/no such key|NOGROUP/i.test((err as Error).message)) return 0;
+      throw err;
+    }
+    let removed = 0;
+    for (const c of consumers) {
+      const f = fields(c);
+      if (f.name === this.consumer || Number(f.pending) !== 0 || Number(f.idle) < STALE_CONSUMER_MS) continue;
+      removed += Number(await DROP_CONSUMER.run(this.client, [this.streamKey], [String(f.name)]));
+    }
+    return removed;
   }
 
   /** Fails within `timeoutMs` while Redis is unreachable (ioredis would otherwise queue the PING). */
@@ -430,14 +480,23 @@ export class RedisStore implements Store {
     if (this.closed) return;
     this.closed = true;
     if (this.held.size > 0) {
-      const args: (string | number)[] = [];
-      for (const [id, h] of this.held) args.push(id, h.deadline, h.dueAt);
+      const args: (string | number)[] = [this.consumer];
+      for (const [id, dueAt] of this.held) args.push(id, dueAt);
       this.held.clear();
       // Best effort: without Redis the leases simply run out.
-      await withTimeout(RELEASE.run(this.client, [this.queueKey], args), 2000, () => 'lease release timed out').catch(() => undefined);
+      await withTimeout(RELEASE.run(this.client, [this.queueKey, this.streamKey, this.inflightKey], args), 2000, () => 'lease release timed out').catch(
+        () => undefined,
+      );
     }
     if (this.ownsClient) await this.client.quit();
   }
+}
+
+/** XINFO replies are flat [name, value, name, value, ...] lists. */
+function fields(reply: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
+  return out;
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {

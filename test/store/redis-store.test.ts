@@ -109,19 +109,29 @@ if (!server) {
     }
   });
 
+  /** The job stream's pending entries: [entry id, consumer] (binary-safe read not needed: ASCII). */
+  const pending = async (prefix: string): Promise<[string, string][]> =>
+    ((await admin.call('XPENDING', `${prefix}{g}:jobstream`, 'workers', '-', '+', 1000)) as [string, string, number, number][]).map(([id, c]) => [id, c]);
+
   t.test('two nodes: a job claimed by node A and not completed is claimed by node B after the lease', async (t) => {
     n++;
-    const a = make();
-    const b = make();
+    const p = `${runPrefix}${n}:`;
+    const a = make({ consumer: 'node-a' });
+    const b = make({ consumer: 'node-b' });
     const t0 = 1_700_000_000_000;
     await a.scheduleJobs([{ type: 'notify', dueAt: t0, key: 'notify:x', payload: { rid: 'x' } }]);
     const [claimedA] = await a.claimDueJobs(t0, 10, 30_000);
     t.ok(claimedA, 'node A claimed the job');
-    t.same(await b.claimDueJobs(t0 + 29_999, 10, 30_000), [], 'node B does not get it while A holds the lease');
-    t.equal(await b.nextDueAt(), t0 + 30_000, 'node B knows when the lease runs out');
+    const [[entry, owner]] = (await pending(p)) as [[string, string]];
+    t.equal(owner, 'node-a', 'the job is a pending stream entry of consumer node-a');
+    // Leases are measured to the millisecond of the Redis clock; stay clear of the exact boundary.
+    t.same(await b.claimDueJobs(t0 + 29_990, 10, 30_000), [], 'node B does not get it while A holds the lease');
+    t.equal(await b.nextDueAt(), undefined, 'a held job is not a scheduled one');
     const [claimedB] = await b.claimDueJobs(t0 + 30_000, 10, 30_000);
     t.equal(claimedB?.id, claimedA!.id, 'node B claims the same job once the lease ran out');
+    t.same(await pending(p), [[entry, 'node-b']], 'XAUTOCLAIM moved the same entry to node-b');
     t.same(await a.claimDueJobs(t0 + 30_001, 10, 30_000), [], 'and now node B holds it');
+    t.same(await a.claimDueJobs(t0 + 59_990, 10, 30_000), [], 'with a fresh lease from its claim');
 
     const followUp: NewJob = { type: 'expire', dueAt: t0 + 100_000, payload: {} };
     await b.completeJob(claimedB!, [followUp]);
@@ -129,6 +139,68 @@ if (!server) {
     t.equal(await a.countJobs(), 1, 'the late completion by node A schedules no second follow-up');
     await a.scheduleJobs([{ type: 'notify', dueAt: t0, key: 'notify:x', payload: { rid: 'x' } }]);
     t.equal(await a.countJobs(), 2, 'the dedupe key was released by the completion');
+  });
+
+  t.test('jobs are never handed to two nodes at once while leased', async (t) => {
+    n++;
+    const nodes = [make({ consumer: 'n1' }), make({ consumer: 'n2' }), make({ consumer: 'n3' })];
+    const t0 = 1_700_000_000_000;
+    const total = 200;
+    await nodes[0]!.scheduleJobs(Array.from({ length: total }, (_, i) => ({ type: 'x', dueAt: t0 + (i % 7), payload: { i } })));
+    const seen = new Map<string, string>();
+    // Rounds of concurrent claims by all three nodes, all inside the lease.
+    for (let round = 0; round < 8; round++) {
+      const got = await Promise.all(nodes.map((s) => s.claimDueJobs(t0 + 10 + round, 7, 60_000)));
+      got.forEach((jobs, k) => {
+        for (const j of jobs) {
+          t.notOk(seen.has(j.id), `job ${j.payload.i} not handed out before (now to n${k + 1})`);
+          seen.set(j.id, `n${k + 1}`);
+        }
+      });
+    }
+    const rest = await nodes[1]!.claimDueJobs(t0 + 100, 1000, 60_000);
+    for (const j of rest) seen.set(j.id, 'n2');
+    t.equal(seen.size, total, 'every job handed out');
+    t.equal(rest.length, total - 8 * 21, 'the rest in one claim, nothing twice');
+    t.same(await nodes[2]!.claimDueJobs(t0 + 59_000, 1000, 60_000), [], 'nothing while the leases hold');
+  });
+
+  t.test('the stream only holds jobs being worked on: settled entries are acknowledged and deleted', async (t) => {
+    n++;
+    const p = `${runPrefix}${n}:`;
+    const s = make({ consumer: 'solo' });
+    const t0 = 1_700_000_000_000;
+    await s.scheduleJobs(Array.from({ length: 30 }, (_, i) => ({ type: 'x', dueAt: t0, payload: { i } })));
+    const jobs = await s.claimDueJobs(t0, 100, 60_000);
+    t.equal(jobs.length, 30);
+    t.equal(await admin.xlen(`${p}{g}:jobstream`), 30, 'claimed jobs are stream entries');
+    for (const j of jobs.slice(0, 20)) await s.completeJob(j);
+    for (const j of jobs.slice(20)) await s.retryJob(j, t0 + 1000, 'later');
+    t.equal(await admin.xlen(`${p}{g}:jobstream`), 0, 'completed and retried entries are gone from the stream');
+    t.same(await pending(p), [], 'and from the pending list');
+    t.equal(await admin.hlen(`${p}{g}:jobentry`), 0, 'no stale entry references');
+    t.equal(await admin.zcard(`${p}{g}:jobs`), 10, 'the retried ones wait in the schedule');
+    t.equal(await s.nextDueAt(), t0 + 1000);
+    const again = await s.claimDueJobs(t0 + 1000, 100, 60_000);
+    t.equal(again.length, 10);
+    t.ok(again.every((j) => j.attempts === 1 && j.lastError === 'later'), 'retried jobs carry their attempt count');
+    for (const j of again) await s.completeJob(j);
+    t.equal(await admin.xlen(`${p}{g}:jobstream`), 0);
+    t.equal(await s.countJobs(), 0);
+    t.equal(await s.sweep(Date.now()), 0, 'no consumer is stale yet');
+  });
+
+  t.test('a takeover scan continues where the previous one stopped (bounded work per claim)', async (t) => {
+    n++;
+    const a = make({ consumer: 'a' });
+    const b = make({ consumer: 'b' });
+    const t0 = 1_700_000_000_000;
+    await a.scheduleJobs(Array.from({ length: 300 }, (_, i) => ({ type: 'x', dueAt: t0, payload: { i } })));
+    t.equal((await a.claimDueJobs(t0, 300, 10_000)).length, 300);
+    // One free slot: each XAUTOCLAIM call looks at a few PEL entries only, yet the cursor moves on.
+    const taken = new Set<number>();
+    for (let k = 0; k < 300 && taken.size < 300; k++) for (const j of await b.claimDueJobs(t0 + 20_000, 1, 10_000)) taken.add(j.payload.i as number);
+    t.equal(taken.size, 300, 'node B took over every expired job one by one');
   });
 
   t.test('a node stopping hands its unfinished leases back, but not ones another node took over', async (t) => {
