@@ -46,6 +46,21 @@ export function buildApp(deps: AppDeps): FastifyInstance & { draining: { value: 
     metrics.httpDuration.observe({ route, method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  // Failures of our own (5xx) answer without internals; a store that does not answer makes it a
+  // 503 with Retry-After, so clients and proxies retry instead of giving up. 4xx keep Fastify's form.
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    if (err.statusCode !== undefined && err.statusCode < 500) return reply.send(err);
+    let storeUp = true;
+    try {
+      await deps.store.ping();
+    } catch {
+      storeUp = false;
+    }
+    req.log.error({ err, storeUp }, storeUp ? 'request failed' : 'request failed: store unavailable');
+    if (!storeUp) return reply.code(503).header('retry-after', '5').send({ error: 'temporarily unavailable' });
+    return reply.code(500).send({ error: 'internal error' });
+  });
+
   app.get('/healthz', async () => {
     const checks: Record<string, unknown> = {};
     for (const h of deps.health ?? []) {

@@ -48,8 +48,8 @@ class PortSwitch implements NotificationPort {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, logger } = opts;
-  const store: Store = openStore(config, { clock: opts.clock });
-  logger.info({ store: store.kind, dataDir: resolve(config.dataDir) }, 'store opened');
+  const store: Store = openStore(config, { clock: opts.clock, logger });
+  logger.info({ store: store.kind, dataDir: resolve(config.dataDir), node: config.node.id }, 'store opened');
 
   const health: HealthSource[] = [];
   const metrics = createMetrics({ stateCounts: () => store.stateCounts(), jobCount: () => store.countJobs() });
@@ -84,6 +84,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     logger,
     handlers: relay.jobHandlers(),
     concurrency: config.relay.jobConcurrency,
+    leaseMs: config.node.jobLeaseSeconds * 1000,
     clock: opts.clock,
     onJobSettled: (job, outcome, ms) => {
       metrics.jobs.inc({ type: job.type, outcome });

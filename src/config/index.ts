@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, arr, bool, check, int, merge, obj, opt, str, type Rule } from './schema.js';
 
@@ -70,6 +71,15 @@ export interface GatewayConfig {
   /** SMSC links; validated by the SMSC module. Empty = the built-in SMSC simulator. */
   smsc: Record<string, unknown>;
   redis: { url: string; keyPrefix: string };
+  node: NodeConfig;
+}
+
+/** This process among several sharing one Redis. */
+export interface NodeConfig {
+  /** Names the node in logs and as its consumer in the job stream; '' = hostname-pid. Unique per node. */
+  id: string;
+  /** A job a node took and has not finished within this time is taken over by another node. */
+  jobLeaseSeconds: number;
 }
 
 const DAY = 86_400;
@@ -103,6 +113,7 @@ export function defaultConfig(): GatewayConfig {
     metrics: { enabled: true, path: '/metrics' },
     smsc: {},
     redis: { url: '', keyPrefix: 'mmsc:' },
+    node: { id: '', jobLeaseSeconds: 60 },
   };
 }
 
@@ -141,6 +152,7 @@ const SCHEMA: Rule = obj({
   metrics: obj({ enabled: bool(), path: pathRule }),
   smsc: { kind: 'record', of: { kind: 'any' } },
   redis: obj({ url: str({ pattern: /^$|^rediss?:\/\/|^redis\+sentinel:\/\/|^redis\+cluster:\/\//, hint: 'redis://host:port[/db]' }), keyPrefix: str() }),
+  node: obj({ id: str({ pattern: /^$|^[A-Za-z0-9._:@-]{1,100}$/, hint: 'letters, digits and ._:@- (at most 100)' }), jobLeaseSeconds: int(1, 3600) }),
 });
 
 /** Environment variables and the config key each one sets. */
@@ -156,6 +168,8 @@ export const ENV_VARS: Record<string, { key: string; type: 'string' | 'int' | 'b
   MMSC_SMSC_URL: { key: 'smsc.url', type: 'string' },
   MMSC_REDIS_URL: { key: 'redis.url', type: 'string' },
   MMSC_REDIS_PREFIX: { key: 'redis.keyPrefix', type: 'string' },
+  MMSC_NODE_ID: { key: 'node.id', type: 'string' },
+  MMSC_JOB_LEASE_SECONDS: { key: 'node.jobLeaseSeconds', type: 'int' },
 };
 
 export interface LoadOptions {
@@ -210,6 +224,7 @@ export function loadConfig(opts: LoadOptions = {}): GatewayConfig {
     const host = cfg.http.host === '0.0.0.0' || cfg.http.host === '::' ? '127.0.0.1' : cfg.http.host;
     cfg.http.publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${cfg.http.port}`;
   }
+  if (!cfg.node.id) cfg.node.id = `${hostname()}-${process.pid}`;
   return cfg;
 }
 

@@ -5,7 +5,8 @@ import { link, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
-import { connectRedis, isCluster } from './redis-connect.js';
+import type { Logger } from 'pino';
+import { OUTAGE_OPTIONS, connectRedis, isCluster } from './redis-connect.js';
 import {
   CACHE_SET_IF_ABSENT,
   CAS_RECIPIENT,
@@ -53,6 +54,8 @@ export interface RedisStoreOptions {
    * between stores sharing one Redis). Default: hostname, pid and a random suffix.
    */
   consumer?: string;
+  /** Where connection loss and recovery are reported (only for a connection the store opens). */
+  logger?: Pick<Logger, 'warn' | 'info'>;
 }
 
 const DAY = 86_400_000;
@@ -97,8 +100,9 @@ export class RedisStore implements Store {
       this.client = opts.client;
       this.ownsClient = false;
     } else {
-      this.client = opts.url ? connectRedis(opts.url, opts.redis) : new Redis({ enableAutoPipelining: true, ...opts.redis });
+      this.client = opts.url ? connectRedis(opts.url, opts.redis) : new Redis({ ...OUTAGE_OPTIONS, enableAutoPipelining: true, ...opts.redis });
       this.ownsClient = true;
+      watchConnection(this.client, opts.logger);
     }
     this.p = opts.keyPrefix ?? 'mmsc:';
     this.g = `${this.p}{g}:`;
@@ -490,6 +494,33 @@ export class RedisStore implements Store {
     }
     if (this.ownsClient) await this.client.quit();
   }
+}
+
+/**
+ * Logs losing and regaining Redis once per outage instead of once per reconnect attempt. A listener
+ * on 'error' is needed anyway: without one ioredis prints every failed attempt to stderr.
+ */
+function watchConnection(client: RedisClient, logger?: Pick<Logger, 'warn' | 'info'>): void {
+  let down = false;
+  let since = 0;
+  let errors = 0;
+  const lost = (reason: string) => {
+    if (down) return;
+    down = true;
+    since = Date.now();
+    logger?.warn({ reason }, 'Redis connection lost; requests needing the store fail until it is back');
+  };
+  client.on('error', (err: Error) => {
+    errors++;
+    lost(err.message);
+  });
+  client.on('reconnecting', () => lost('connection closed'));
+  client.on('ready', () => {
+    if (!down) return;
+    logger?.info({ downMs: Date.now() - since, failedAttempts: errors }, 'Redis connection restored');
+    down = false;
+    errors = 0;
+  });
 }
 
 /** XINFO replies are flat [name, value, name, value, ...] lists. */
