@@ -42,3 +42,15 @@ t.test('errors name the bad key', async (t) => {
   t.throws(() => loadConfig({ cwd: dir, env: {}, file }), { message: /log\.levl: is not a known setting/ });
   t.ok(new ConfigError('a', 'b') instanceof Error);
 });
+
+t.test('node: id defaults to hostname-pid, lease from the environment, bad values refused', async (t) => {
+  const dir = t.testdir({});
+  const cfg = loadConfig({ cwd: dir, env: {} });
+  t.match(cfg.node.id, new RegExp(`-${process.pid}$`), 'hostname-pid');
+  t.equal(cfg.node.jobLeaseSeconds, 60);
+  const set = loadConfig({ cwd: dir, env: { MMSC_NODE_ID: 'gw-1', MMSC_JOB_LEASE_SECONDS: '5' } });
+  t.equal(set.node.id, 'gw-1');
+  t.equal(set.node.jobLeaseSeconds, 5);
+  t.throws(() => loadConfig({ cwd: dir, env: {}, overrides: { node: { id: 'has space' } } }), { message: /node\.id/ });
+  t.throws(() => loadConfig({ cwd: dir, env: { MMSC_JOB_LEASE_SECONDS: '0' } }), { message: /node\.jobLeaseSeconds/ });
+});
