@@ -470,10 +470,13 @@ export class RedisStore implements Store {
     return removed;
   }
 
-  /** Fails within `timeoutMs` while Redis is unreachable (ioredis would otherwise queue the PING). */
+  /** Fails within `timeoutMs` while Redis is unreachable (the PING may sit in ioredis' offline queue). */
   async ping(timeoutMs = 2000): Promise<void> {
     if (this.closed) throw new Error('store closed');
-    await withTimeout(this.client.ping(), timeoutMs, () => `Redis did not answer PING within ${timeoutMs} ms (status ${this.client.status})`);
+    const pong = this.client.ping().catch((err: Error) => {
+      throw new Error(`Redis did not answer PING (status ${this.client.status}): ${err.message}`);
+    });
+    await withTimeout(pong, timeoutMs, () => `Redis did not answer PING within ${timeoutMs} ms (status ${this.client.status})`);
   }
 
   /**
