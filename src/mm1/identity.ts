@@ -14,6 +14,8 @@ export type SenderIdentity =
 export class SenderResolver {
   private readonly trusted = new BlockList();
   private readonly headers: string[];
+  /** BlockList.check builds a SocketAddress per call; requests come from a few proxies, so remember verdicts. */
+  private readonly verdicts = new Map<string, boolean>();
 
   constructor(private readonly cfg: Pick<Mm1Config, 'msisdnHeaders' | 'trustedProxies' | 'fromMismatch' | 'allowClientFrom' | 'msisdnCountryPrefix'>) {
     for (const entry of cfg.trustedProxies) {
@@ -27,9 +29,15 @@ export class SenderResolver {
 
   isTrusted(peer: string | undefined): boolean {
     if (!peer) return false;
+    const known = this.verdicts.get(peer);
+    if (known !== undefined) return known;
     const ip = peer.startsWith('::ffff:') && isIP(peer.slice(7)) === 4 ? peer.slice(7) : peer;
     const type = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-    return this.trusted.check(ip, type);
+    const verdict = this.trusted.check(ip, type);
+    // Bounded: a flood from many addresses only costs the uncached path, never memory.
+    if (this.verdicts.size >= 4096) this.verdicts.clear();
+    this.verdicts.set(peer, verdict);
+    return verdict;
   }
 
   /** The authenticated MSISDN ('+15551234567') from the request headers, if the peer is trusted. */

@@ -117,7 +117,9 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
     }
 
     async function onSendReq(req: FastifyRequest, reply: FastifyReply, pdu: SendReq, size: number): Promise<void> {
-      const log = req.log.child({ tid: pdu.transactionId });
+      // Fields merged per line rather than a child logger per request (a measurable cost at high rates).
+      const tid = pdu.transactionId;
+      const log = req.log;
       try {
         const missing = missingMandatory(pdu);
         if (missing.length > 0) throw new Refusal('error-permanent-message-format-corrupt', 'format', `missing ${missing.join(', ')}`);
@@ -127,7 +129,7 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
             ? new Refusal('error-permanent-service-denied', 'from-mismatch', identity.detail)
             : new Refusal('error-permanent-sending-address-unresolved', 'unidentified', identity.detail);
         }
-        if (identity.overwrote) log.info({ pduFrom: identity.overwrote, from: identity.address }, 'From overwritten with the authenticated number');
+        if (identity.overwrote) log.info({ tid, pduFrom: identity.overwrote, from: identity.address }, 'From overwritten with the authenticated number');
         if (size > config.maxMessageSize) {
           throw new Refusal('error-permanent-content-not-accepted', 'too-large', `${size} octets exceed the limit of ${config.maxMessageSize}`);
         }
@@ -173,18 +175,18 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
           );
         } catch (e) {
           if (e instanceof SubmitError) throw new Refusal(REFUSAL_STATUS[e.reason], e.reason, e.message);
-          log.error({ err: e }, 'm-send-req could not be stored');
+          log.error({ tid, err: e }, 'm-send-req could not be stored');
           throw new Refusal('error-transient-failure', 'store-failure', 'the message could not be stored');
         }
         metrics.accepted.inc({ interface: 'mm1' });
         metrics.mm1Requests.inc({ pdu: 'm-send-req', result: 'ok' });
-        log.info({ msgId: result.message.id, from: result.message.from, recipients: result.recipients.length, size: stored.length }, 'm-send-req accepted');
+        log.info({ tid, msgId: result.message.id, from: result.message.from, recipients: result.recipients.length, size: stored.length }, 'm-send-req accepted');
         sendConf(reply, pdu.transactionId, 'ok', result.message.id);
       } catch (e) {
         if (!(e instanceof Refusal)) throw e;
         metrics.refused.inc({ interface: 'mm1', reason: e.reason });
         metrics.mm1Requests.inc({ pdu: 'm-send-req', result: 'refused' });
-        log.info({ peer: req.ip, status: e.status, reason: e.reason, detail: e.detail }, 'm-send-req refused');
+        log.info({ tid, peer: req.ip, status: e.status, reason: e.reason, detail: e.detail }, 'm-send-req refused');
         sendConf(reply, pdu.transactionId, e.status, undefined, e.status.startsWith('error-transient') ? 'Temporary failure, retry later' : undefined);
       }
     }

@@ -3,7 +3,11 @@ import type { JobRecord, NewJob } from '../relay/model.js';
 import type { Store } from '../store/types.js';
 
 /** What a handler decides about a job. Throwing counts as `retry` with the runner's back-off. */
-export type JobOutcome = { done: true; followUps?: NewJob[] } | { retryAt: number; error: string };
+/**
+ * What a handler decides about a job. `completed` says the handler already completed the job in its
+ * own last write (Transition.completeJob), so the runner must not write again.
+ */
+export type JobOutcome = { done: true; followUps?: NewJob[]; completed?: boolean } | { retryAt: number; error: string };
 
 export type JobHandler = (job: JobRecord) => Promise<JobOutcome>;
 
@@ -128,7 +132,7 @@ export class JobRunner {
         return 'retry';
       }
       if ('done' in outcome) {
-        await this.o.store.completeJob(job, outcome.followUps);
+        if (!outcome.completed) await this.o.store.completeJob(job, outcome.followUps);
         return 'done';
       }
       await this.o.store.retryJob(job, outcome.retryAt, outcome.error);

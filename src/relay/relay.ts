@@ -95,7 +95,7 @@ export class Relay {
     this.cfg = o.config;
     this.log = o.logger;
     this.now = o.clock ?? Date.now;
-    this.ids = o.ids ?? randomIds;
+    this.ids = o.ids ?? randomIds();
     this.receiptTtl = o.receiptKeyTtlMs ?? 3 * 86_400_000;
   }
 
@@ -178,7 +178,8 @@ export class Relay {
     });
 
     await this.store.createMessage(message, input.body, recipients, jobs);
-    this.log.info(
+    // Each interface logs its own acceptance line (with its transaction details); this one is for tracing.
+    this.log.debug(
       { msgId: id, from: input.from, recipients: entries.length, size: input.body.byteLength, origin: input.origin.kind },
       'message accepted',
     );
@@ -340,7 +341,9 @@ export class Relay {
     } catch (err) {
       outcome = { ok: false, temporary: true, reason: (err as Error).message };
     }
-    const log = this.log.child({ msgId: message.id, rcpt: r.address });
+    // A context object, not a child logger: creating a child per push was a measurable cost.
+    const ctx = { msgId: message.id, rcpt: r.address };
+    const log = this.log;
 
     if (outcome.ok) {
       const attempts = current.notifyAttempts + 1;
@@ -350,27 +353,35 @@ export class Relay {
           ? { type: 'notify', dueAt: now + wait, key: `renotify:${rid}:${attempts}`, payload: { rid, renotify: true } }
           : { type: 'notify', dueAt: now + wait, key: `giveup:${rid}`, payload: { rid, giveUp: true } };
       const patch: Transition['patch'] = { notifyAttempts: attempts, pushFailures: 0, smsc: { link: outcome.link, messageIds: outcome.messageIds ?? [] } };
-      const moved = await this.store.transition(rid, { from: ['notifying', 'notified'], to: 'notified', at: now, note: `push ${attempts}`, patch, jobs: [next] });
+      const moved = await this.store.transition(rid, {
+        from: ['notifying', 'notified'],
+        to: 'notified',
+        at: now,
+        note: `push ${attempts}`,
+        patch,
+        jobs: [next],
+        smscKeys: outcome.receiptKeys?.length ? { keys: outcome.receiptKeys, ttlMs: this.receiptTtl } : undefined,
+        completeJob: job,
+      });
       if (moved?.changed) this.o.onTransition?.(moved.record, current.state);
-      if (outcome.receiptKeys?.length) await this.store.addSmscKeys(rid, outcome.receiptKeys, this.receiptTtl);
-      log.info({ attempt: attempts, link: outcome.link, smscIds: outcome.messageIds }, 'notification pushed');
-      return { done: true };
+      log.info({ ...ctx, attempt: attempts, link: outcome.link, smscIds: outcome.messageIds }, 'notification pushed');
+      return { done: true, completed: true };
     }
 
     if (!outcome.temporary) {
-      log.warn({ reason: outcome.reason, code: outcome.code }, 'notification refused permanently');
+      log.warn({ ...ctx, reason: outcome.reason, code: outcome.code }, 'notification refused permanently');
       await this.move(current, { from: ['notifying', 'notified'], to: 'unreachable', note: outcome.reason, patch: { lastError: outcome.reason } }, 'unreachable');
       return { done: true };
     }
     const failures = current.pushFailures + 1;
     if (failures >= this.cfg.pushRetry.maxAttempts) {
-      log.warn({ reason: outcome.reason, failures }, 'notification failed too often; recipient unreachable');
+      log.warn({ ...ctx, reason: outcome.reason, failures }, 'notification failed too often; recipient unreachable');
       await this.move(current, { from: ['notifying', 'notified'], to: 'unreachable', note: outcome.reason, patch: { lastError: outcome.reason } }, 'unreachable');
       return { done: true };
     }
     await this.store.updateRecipient(rid, { pushFailures: failures, lastError: outcome.reason });
     const delay = Math.min(this.cfg.pushRetry.initialSeconds * 1000 * 2 ** (failures - 1), this.cfg.pushRetry.maxSeconds * 1000);
-    log.info({ reason: outcome.reason, failures, retryInMs: delay }, 'notification push failed; will retry');
+    log.info({ ...ctx, reason: outcome.reason, failures, retryInMs: delay }, 'notification push failed; will retry');
     return { retryAt: now + delay, error: outcome.reason };
   }
 

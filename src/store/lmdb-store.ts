@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { RandomPool } from '../relay/ids.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
 import type { Store, Transition, TransitionResult } from './types.js';
@@ -37,6 +37,7 @@ export class LmdbStore implements Store {
   private readonly cache: Database<CacheEntry, string>;
   private readonly counts: Database<number, string>;
   private readonly leases = new Map<string, number>();
+  private readonly random = new RandomPool();
   private closed = false;
 
   constructor(readonly dir: string, opts: { mapSizeBytes?: number; clock?: () => number } = {}) {
@@ -159,13 +160,24 @@ export class LmdbStore implements Store {
   }
 
   async transition(recipientId: string, t: Transition): Promise<TransitionResult | undefined> {
-    return this.write(() => {
+    const result = await this.write(() => {
+      if (t.completeJob) this.removeJob(t.completeJob);
       const cur = this.recipients.get(recipientId);
       if (!cur) return undefined;
-      if (!t.from.includes(cur.state)) return { record: cur, changed: false };
+      const keys = t.smscKeys?.keys ?? [];
+      const exp = this.now() + (t.smscKeys?.ttlMs ?? 0);
+      for (const k of keys) this.index.put(`s:${k}`, { rid: recipientId, exp });
+      const smscKeys = keys.length ? { smscKeys: [...new Set([...(cur.smscKeys ?? []), ...keys])] } : undefined;
+      if (!t.from.includes(cur.state)) {
+        if (!smscKeys) return { record: cur, changed: false };
+        const kept = { ...cur, ...smscKeys };
+        this.recipients.put(recipientId, kept);
+        return { record: kept, changed: false };
+      }
       const next: RecipientRecord = {
         ...cur,
         ...t.patch,
+        ...smscKeys,
         state: t.to,
         updatedAt: t.at,
         history: [...cur.history, t.note ? { state: t.to, at: t.at, note: t.note } : { state: t.to, at: t.at }],
@@ -176,6 +188,8 @@ export class LmdbStore implements Store {
       if (t.jobs) this.putJobs(t.jobs);
       return { record: next, changed: true };
     });
+    if (t.completeJob) this.leases.delete(t.completeJob.id);
+    return result;
   }
 
   async updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined> {
@@ -202,12 +216,18 @@ export class LmdbStore implements Store {
     const now = this.now();
     for (const j of jobs) {
       if (j.key !== undefined && this.jobKeys.get(`k:${j.key}`) !== undefined) continue;
-      const id = randomBytes(9).toString('base64url');
+      const id = this.random.base64url(9);
       const rec: JobRecord = { ...j, id, attempts: 0, createdAt: now, dueAt: j.dueAt > 0 ? j.dueAt : now };
       const key: JobKey = [rec.dueAt, id];
       this.jobs.put(key, rec);
       if (j.key !== undefined) this.jobKeys.put(`k:${j.key}`, key);
     }
+  }
+
+  /** Must run inside a write transaction. */
+  private removeJob(job: JobRecord): void {
+    this.jobs.remove([job.dueAt, job.id]);
+    if (job.key !== undefined) this.jobKeys.remove(`k:${job.key}`);
   }
 
   async claimDueJobs(now: number, limit: number, leaseMs: number): Promise<JobRecord[]> {
@@ -224,8 +244,7 @@ export class LmdbStore implements Store {
 
   async completeJob(job: JobRecord, followUps: NewJob[] = []): Promise<void> {
     await this.write(() => {
-      this.jobs.remove([job.dueAt, job.id]);
-      if (job.key !== undefined) this.jobKeys.remove(`k:${job.key}`);
+      this.removeJob(job);
       this.putJobs(followUps);
     });
     this.leases.delete(job.id);

@@ -303,7 +303,7 @@ export class RedisStore implements Store {
   }
 
   async transition(recipientId: string, t: Transition): Promise<TransitionResult | undefined> {
-    return this.casLoop(recipientId, (cur) => {
+    const result = await this.casLoop(recipientId, (cur) => {
       if (!t.from.includes(cur.state)) return undefined;
       const next: RecipientRecord = {
         ...cur,
@@ -314,6 +314,11 @@ export class RedisStore implements Store {
       };
       return { next, jobs: t.jobs };
     });
+    // Not one atomic step with the transition here, but each part is idempotent: a crash in between
+    // leaves a job that runs again and finds the state already moved.
+    if (result && t.smscKeys?.keys.length) await this.addSmscKeys(recipientId, t.smscKeys.keys, t.smscKeys.ttlMs);
+    if (t.completeJob) await this.completeJob(t.completeJob);
+    return result;
   }
 
   async updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined> {

@@ -14,6 +14,16 @@ export interface Transition {
   patch?: Partial<Omit<RecipientRecord, 'id' | 'messageId' | 'state' | 'history'>>;
   /** Jobs scheduled in the same atomic write, only when the transition happens. */
   jobs?: NewJob[];
+  /**
+   * SMSC receipt keys to index for this recipient, added whether or not the state changed (a quick
+   * handset may have moved it on already; its receipt must still find it).
+   */
+  smscKeys?: { keys: string[]; ttlMs: number };
+  /**
+   * A claimed job this transition finishes, completed whether or not the state changed. Folding the
+   * job's completion into the handler's last write saves a durable write per notification.
+   */
+  completeJob?: JobRecord;
 }
 
 export interface TransitionResult {

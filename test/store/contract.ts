@@ -148,6 +148,34 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     t.equal(await store.countJobs(), 3, 'key free again once its job completed');
   });
 
+  t.test('a transition can index SMSC keys and complete a claimed job in the same write', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const { message, recipients } = sampleMessage(2);
+    const [r0, r1] = recipients as [RecipientRecord, RecipientRecord];
+    await store.createMessage(message, Buffer.from('body'), recipients, [
+      { type: 'notify', dueAt: now, key: `n:${r0.id}`, payload: { rid: r0.id } },
+      { type: 'notify', dueAt: now, key: `n:${r1.id}`, payload: { rid: r1.id } },
+    ]);
+    const claimed = await store.claimDueJobs(now, 10, 5000);
+    t.equal(claimed.length, 2);
+    const job0 = claimed.find((j) => j.payload.rid === r0.id)!;
+    const job1 = claimed.find((j) => j.payload.rid === r1.id)!;
+    const renotify: NewJob = { type: 'notify', dueAt: now + 60_000, key: `re:${r0.id}`, payload: { rid: r0.id } };
+    const moved = await store.transition(r0.id, { from: ['accepted'], to: 'notified', at: now, jobs: [renotify], smscKeys: { keys: ['k-a'], ttlMs: 60_000 }, completeJob: job0 });
+    t.equal(moved?.changed, true);
+    t.equal((await store.findRecipientBySmscKey('k-a'))?.id, r0.id, 'receipt key indexed');
+    t.same((await store.getRecipient(r0.id))?.smscKeys, ['k-a'], 'the record lists its keys for clean-up');
+    // The state moved on elsewhere (a quick retrieval): the CAS fails, yet keys and completion still apply.
+    await store.transition(r1.id, { from: ['accepted'], to: 'retrieved', at: now });
+    const lost = await store.transition(r1.id, { from: ['accepted', 'notifying'], to: 'notified', at: now, jobs: [{ type: 'x', dueAt: now, payload: {} }], smscKeys: { keys: ['k-b'], ttlMs: 60_000 }, completeJob: job1 });
+    t.equal(lost?.changed, false);
+    t.equal(lost?.record.state, 'retrieved');
+    t.equal((await store.findRecipientBySmscKey('k-b'))?.id, r1.id, 'receipt key indexed although the state had moved on');
+    t.equal(await store.countJobs(), 1, 'both claimed jobs completed; only the renotify job of the applied transition is scheduled');
+    t.same((await store.claimDueJobs(now + 60_000, 10, 5000)).map((j) => j.key), [`re:${r0.id}`]);
+  });
+
   t.test('smsc keys, body deletion and purge', async (t) => {
     const store = await factory.create(clock);
     t.teardown(() => store.close());
