@@ -108,60 +108,6 @@ local function del_records(ki, ai)
 end
 `;
 
-/** Message, body, recipients, indexes and jobs in one step (all keys reachable from one server). */
-export const CREATE = new LuaScript(`${PRELUDE}
-local err = put_content(1, 1)
-if err then return err end
-put_records(3, 6)
-return 1`);
-
-/** The message-slot half of CREATE (Redis Cluster with per-message slots). */
-export const CREATE_CONTENT = new LuaScript(`${PRELUDE}
-local err = put_content(1, 1)
-if err then return err end
-return 1`);
-
-/** The records-slot half of CREATE. */
-export const CREATE_RECORDS = new LuaScript(`${PRELUDE}
-put_records(1, 1)
-return 1`);
-
-/** Recipients and indexes, then message and body. KEYS: message, body, then as del_records. */
-export const PURGE = new LuaScript(`${PRELUDE}
-del_records(3, 1)
-redis.call('DEL', KEYS[1], KEYS[2])
-return 1`);
-
-export const PURGE_RECORDS = new LuaScript(`${PRELUDE}
-del_records(1, 1)
-return 1`);
-
-/**
- * Compare-and-set of one recipient. KEYS: record, counts, queue, job data, job keys, then SMSC
- * index keys. ARGV: expected json, new json, old state, new state, ttl for index keys, SMSC index
- * count, the index values, job count, jobs. Returns 1 done, 0 record gone, -1 changed meanwhile.
- */
-export const CAS_RECIPIENT = new LuaScript(`${PRELUDE}
-local cur = redis.call('HGET', KEYS[1], 'j')
-if not cur then return 0 end
-if cur ~= ARGV[1] then return -1 end
-redis.call('HSET', KEYS[1], 'j', ARGV[2], 's', ARGV[4])
-if ARGV[3] ~= ARGV[4] then
-  redis.call('HINCRBY', KEYS[2], ARGV[3], -1)
-  redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
-end
-local ns = tonumber(ARGV[6])
-for s = 1, ns do
-  redis.call('SET', KEYS[5 + s], ARGV[6 + s], 'PX', ARGV[5])
-end
-put_jobs(KEYS[3], KEYS[4], KEYS[5], 8 + ns, tonumber(ARGV[7 + ns]))
-return 1`);
-
-/** KEYS: queue, job data, job keys. ARGV: job count, jobs. */
-export const SCHEDULE = new LuaScript(`${PRELUDE}
-put_jobs(KEYS[1], KEYS[2], KEYS[3], 2, tonumber(ARGV[1]))
-return 1`);
-
 /**
  * The job queue (all keys share one hash tag, so every script below runs in one Cluster slot):
  *   scheduled  sorted set, job id -> due time; jobs waiting for their time
@@ -197,7 +143,75 @@ local function settle(s, inflight, id)
     redis.call('HDEL', inflight, id)
   end
 end
+-- removes a finished job; false if it was gone already (completed elsewhere)
+local function complete_job(q, data, jkeys, s, inflight, id, key)
+  if redis.call('HDEL', data, id) == 0 then return false end
+  redis.call('ZREM', q, id)
+  settle(s, inflight, id)
+  if key ~= '' and redis.call('HGET', jkeys, key) == id then redis.call('HDEL', jkeys, key) end
+  return true
+end
 `;
+
+/** Message, body, recipients, indexes and jobs in one step (all keys reachable from one server). */
+export const CREATE = new LuaScript(`${PRELUDE}
+local err = put_content(1, 1)
+if err then return err end
+put_records(3, 6)
+return 1`);
+
+/** The message-slot half of CREATE (Redis Cluster with per-message slots). */
+export const CREATE_CONTENT = new LuaScript(`${PRELUDE}
+local err = put_content(1, 1)
+if err then return err end
+return 1`);
+
+/** The records-slot half of CREATE. */
+export const CREATE_RECORDS = new LuaScript(`${PRELUDE}
+put_records(1, 1)
+return 1`);
+
+/** Recipients and indexes, then message and body. KEYS: message, body, then as del_records. */
+export const PURGE = new LuaScript(`${PRELUDE}
+del_records(3, 1)
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`);
+
+export const PURGE_RECORDS = new LuaScript(`${PRELUDE}
+del_records(1, 1)
+return 1`);
+
+/**
+ * Compare-and-set of one recipient. KEYS: record, counts, queue, job data, job keys, stream,
+ * inflight, then SMSC index keys. ARGV: expected json, new json, old state, new state, ttl for index
+ * keys, SMSC index count, the index values, job count, jobs, then the id and dedupe key of a claimed
+ * job to complete in the same step ('' and '' for none). Returns 1 done, 0 record gone, -1 changed
+ * meanwhile.
+ */
+export const CAS_RECIPIENT = new LuaScript(`${PRELUDE}${QUEUE}
+local cur = redis.call('HGET', KEYS[1], 'j')
+if not cur then return 0 end
+if cur ~= ARGV[1] then return -1 end
+redis.call('HSET', KEYS[1], 'j', ARGV[2], 's', ARGV[4])
+if ARGV[3] ~= ARGV[4] then
+  redis.call('HINCRBY', KEYS[2], ARGV[3], -1)
+  redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
+end
+local ns = tonumber(ARGV[6])
+for s = 1, ns do
+  redis.call('SET', KEYS[7 + s], ARGV[6 + s], 'PX', ARGV[5])
+end
+local m = tonumber(ARGV[7 + ns])
+put_jobs(KEYS[3], KEYS[4], KEYS[5], 8 + ns, m)
+local c = 8 + ns + m * 4
+if ARGV[c] ~= '' then complete_job(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[c], ARGV[c + 1]) end
+return 1`);
+
+/** KEYS: queue, job data, job keys. ARGV: job count, jobs. */
+export const SCHEDULE = new LuaScript(`${PRELUDE}
+put_jobs(KEYS[1], KEYS[2], KEYS[3], 2, tonumber(ARGV[1]))
+return 1`);
+
 
 /**
  * Hands out up to `limit` jobs to consumer `me`: first entries whose lease ran out (XAUTOCLAIM,
@@ -270,12 +284,7 @@ return out`);
  * twice after a lease expiry does not schedule its follow-ups twice.
  */
 export const COMPLETE = new LuaScript(`${PRELUDE}${QUEUE}
-if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return 0 end
-redis.call('ZREM', KEYS[1], ARGV[1])
-settle(KEYS[4], KEYS[5], ARGV[1])
-if ARGV[2] ~= '' and redis.call('HGET', KEYS[3], ARGV[2]) == ARGV[1] then
-  redis.call('HDEL', KEYS[3], ARGV[2])
-end
+if not complete_job(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2]) then return 0 end
 put_jobs(KEYS[1], KEYS[2], KEYS[3], 4, tonumber(ARGV[3]))
 return 1`);
 

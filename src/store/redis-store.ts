@@ -302,22 +302,33 @@ export class RedisStore implements Store {
     }));
   }
 
+  /**
+   * The state change, its jobs, the receipt keys and the completion of the job that caused it are
+   * one script. Keys and completion apply even when the state had moved on (see Transition).
+   */
   async transition(recipientId: string, t: Transition): Promise<TransitionResult | undefined> {
-    const result = await this.casLoop(recipientId, (cur) => {
-      if (!t.from.includes(cur.state)) return undefined;
-      const next: RecipientRecord = {
-        ...cur,
-        ...t.patch,
-        state: t.to,
-        updatedAt: t.at,
-        history: [...cur.history, t.note ? { state: t.to, at: t.at, note: t.note } : { state: t.to, at: t.at }],
-      };
-      return { next, jobs: t.jobs };
-    });
-    // Not one atomic step with the transition here, but each part is idempotent: a crash in between
-    // leaves a job that runs again and finds the state already moved.
-    if (result && t.smscKeys?.keys.length) await this.addSmscKeys(recipientId, t.smscKeys.keys, t.smscKeys.ttlMs);
-    if (t.completeJob) await this.completeJob(t.completeJob);
+    const keys = t.smscKeys?.keys.length ? t.smscKeys : undefined;
+    const result = await this.casLoop(
+      recipientId,
+      (cur) => {
+        const applies = t.from.includes(cur.state);
+        if (!applies && !keys && !t.completeJob) return undefined;
+        let next: RecipientRecord = applies
+          ? {
+              ...cur,
+              ...t.patch,
+              state: t.to,
+              updatedAt: t.at,
+              history: [...cur.history, t.note ? { state: t.to, at: t.at, note: t.note } : { state: t.to, at: t.at }],
+            }
+          : cur;
+        if (keys) next = { ...next, smscKeys: [...new Set([...(next.smscKeys ?? []), ...keys.keys])] };
+        const index = keys && { keys: keys.keys, value: `${this.now() + keys.ttlMs}|${recipientId}`, ttlMs: keys.ttlMs };
+        return { next, jobs: applies ? t.jobs : undefined, index, complete: t.completeJob, changed: applies };
+      },
+    );
+    if (result === undefined && t.completeJob) await this.completeJob(t.completeJob);
+    else if (t.completeJob) this.held.delete(t.completeJob.id);
     return result;
   }
 
@@ -332,7 +343,11 @@ export class RedisStore implements Store {
    */
   private async casLoop(
     recipientId: string,
-    change: (cur: RecipientRecord) => { next: RecipientRecord; jobs?: NewJob[]; index?: { keys: string[]; value: string; ttlMs: number } } | undefined,
+    change: (
+      cur: RecipientRecord,
+    ) =>
+      | { next: RecipientRecord; jobs?: NewJob[]; index?: { keys: string[]; value: string; ttlMs: number }; complete?: JobRecord; changed?: boolean }
+      | undefined,
   ): Promise<TransitionResult | undefined> {
     const key = this.rcpKey(recipientId);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
@@ -341,15 +356,27 @@ export class RedisStore implements Store {
       const cur = JSON.parse(raw) as RecipientRecord;
       const c = change(cur);
       if (!c) return { record: cur, changed: false };
-      const index = c.index ?? { keys: [], value: '', ttlMs: 1 };
+      const index = c.index || { keys: [], value: '', ttlMs: 1 };
       const jobs = c.jobs ?? [];
       const json = JSON.stringify(c.next);
       const res = await CAS_RECIPIENT.run(
         this.client,
-        [key, this.countsKey, this.queueKey, this.jobDataKey, this.jobKeysKey, ...index.keys.map((k) => this.smscKey(k))],
-        [raw, json, cur.state, c.next.state, Math.max(1, Math.ceil(index.ttlMs)), index.keys.length, ...index.keys.map(() => index.value), jobs.length, ...this.jobArgs(jobs)],
+        [key, this.countsKey, this.queueKey, this.jobDataKey, this.jobKeysKey, this.streamKey, this.inflightKey, ...index.keys.map((k) => this.smscKey(k))],
+        [
+          raw,
+          json,
+          cur.state,
+          c.next.state,
+          Math.max(1, Math.ceil(index.ttlMs)),
+          index.keys.length,
+          ...index.keys.map(() => index.value),
+          jobs.length,
+          ...this.jobArgs(jobs),
+          c.complete?.id ?? '',
+          c.complete?.key ?? '',
+        ],
       );
-      if (res === 1) return { record: c.next, changed: true };
+      if (res === 1) return { record: c.next, changed: c.changed ?? true };
       if (res === 0) return undefined;
     }
     throw new Error(`recipient ${recipientId}: too many concurrent writers`);
