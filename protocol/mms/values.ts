@@ -98,14 +98,17 @@ export const date: ValueCodec<number> = {
   write: (w, v) => w.dateValue(v),
 };
 
+/** Every Short-integer version as text, built once: no string is made per decoded PDU. */
+const VERSION_NAMES: readonly string[] = Array.from({ length: 128 }, (_, v) => (v & 0x0f) === 0x0f ? `${v >> 4}` : `${v >> 4}.${v & 0x0f}`);
+
+/** "major.minor" (or "major" when the minor is 0xF) of a 7-bit version value. */
+export function versionName(v: number): string {
+  return VERSION_NAMES[v & 0x7f]!;
+}
+
 /** X-Mms-MMS-Version: Short-integer, major in bits 6-4, minor in bits 3-0 (0xF = no minor). */
 export const version: ValueCodec<string> = {
-  read(r) {
-    const v = r.shortInteger();
-    const major = v >> 4;
-    const minor = v & 0x0f;
-    return minor === 0x0f ? `${major}` : `${major}.${minor}`;
-  },
+  read: (r) => versionName(r.shortInteger()),
   write(w, v, name) {
     const m = /^(\d)(?:\.(\d{1,2}))?$/.exec(v);
     if (!m) throw new EncodeError(name, `version ${JSON.stringify(v)} is not major.minor`);

@@ -29,12 +29,14 @@ export function readEncodedString(r: WspReader): string {
     if (end > start && r.buf[end - 1] === 0) end--;
     if ((end - start) % 2 === 1 && r.buf[end - 1] === 0) end--;
   } else {
-    const nul = r.buf.indexOf(0, start);
-    if (nul >= 0 && nul < end) {
+    // Bounded by the Value-length: a JS scan, no native indexOf call for a few dozen octets.
+    const buf = r.buf;
+    let nul = start;
+    while (nul < end && buf[nul] !== 0) nul++;
+    if (nul < end) {
       end = nul;
       consumed = nul + 1;
-    }
-    else if (r.strict) r.fail('text is not terminated within its Value-length');
+    } else if (r.strict) r.fail('text is not terminated within its Value-length');
   }
   if (end - start > r.limits.maxStringLength) r.fail(`text longer than ${r.limits.maxStringLength} octets`);
   const s = decodeCharsetText(r.buf, start, end, charset);

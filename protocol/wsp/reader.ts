@@ -1,6 +1,6 @@
 import { DecodeError } from './errors.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
-import { decodePlainText, latin1 } from './text.js';
+import { decodeNonAsciiText, latin1 } from './text.js';
 
 /**
  * Cursor over a PDU. Holds no copies: views it hands out share the input's memory.
@@ -130,17 +130,25 @@ export class WspReader {
     return n;
   }
 
-  /** Offset just past the NUL terminating a string that starts at pos. */
+  /** Whether the string found by the last `terminator()` holds an octet >= 0x80. */
+  private nonAscii = false;
+
+  /** Offset of the NUL terminating a string that starts at pos. */
   private terminator(): number {
-    // The NUL must come before `limit`: the data's end or the string length limit.
+    // The NUL must come before `limit`: the data's end or the string length limit. One JS pass finds
+    // it and notes non-ASCII octets, so ASCII text (nearly all of it) is not scanned again.
     const limit = Math.min(this.end, this.pos + this.limits.maxStringLength + 1);
     const buf = this.buf;
-    // Most values are short: a JS scan beats the native indexOf call for the first octets.
-    const quick = Math.min(limit, this.pos + 48);
-    for (let i = this.pos; i < quick; i++) if (buf[i] === 0) return i;
-    const nul = quick >= limit ? -1 : buf.indexOf(0, quick);
-    if (nul >= 0 && nul < limit) return nul;
-    if (limit < this.end && (nul < 0 || nul < this.end)) this.fail(`text longer than ${this.limits.maxStringLength} octets`);
+    let any = 0;
+    for (let i = this.pos; i < limit; i++) {
+      const b = buf[i]!;
+      if (b === 0) {
+        this.nonAscii = any >= 0x80;
+        return i;
+      }
+      any |= b;
+    }
+    if (limit < this.end) this.fail(`text longer than ${this.limits.maxStringLength} octets`);
     return this.fail('unterminated text string');
   }
 
@@ -160,7 +168,7 @@ export class WspReader {
   textString(): string {
     if (this.pos < this.end && this.buf[this.pos] === 0x7f) this.pos++;
     const nul = this.terminator();
-    const s = decodePlainText(this.buf, this.pos, nul);
+    const s = this.nonAscii ? decodeNonAsciiText(this.buf, this.pos, nul) : latin1(this.buf, this.pos, nul);
     this.pos = nul + 1;
     return s;
   }
@@ -170,7 +178,7 @@ export class WspReader {
     if (this.peek() !== 0x22) this.fail('expected Quoted-string');
     this.pos++;
     const nul = this.terminator();
-    const s = decodePlainText(this.buf, this.pos, nul);
+    const s = this.nonAscii ? decodeNonAsciiText(this.buf, this.pos, nul) : latin1(this.buf, this.pos, nul);
     this.pos = nul + 1;
     return s;
   }
