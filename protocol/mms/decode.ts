@@ -7,6 +7,7 @@ import {
   type DecodeLimits,
   type Part,
 } from '../wsp/index.js';
+import { assignHeader, type HeaderFields } from './assign.js';
 import { HEADER_BY_CODE, H } from './headers.js';
 import { messageTypeName } from './message-types.js';
 import { missingMandatory, type DecodeWarning, type MmsPdu, type UnknownHeader } from './pdu.js';
@@ -51,7 +52,7 @@ export function decode(input: Uint8Array, opts?: MmsDecodeOptions): MmsPdu {
   const type = messageTypeName(typeCode);
   if (!type) r.fail(`unknown message type 0x${typeCode.toString(16)}`, 1);
 
-  const pdu: Record<string, unknown> = { type };
+  const pdu: HeaderFields & Record<string, unknown> = { type };
   let warnings: DecodeWarning[] | undefined;
   const warn = (offset: number, field: string, reason: string): void => {
     (warnings ??= []).push({ offset, field, reason });
@@ -100,15 +101,7 @@ export function decode(input: Uint8Array, opts?: MmsDecodeOptions): MmsPdu {
           } else if (b === H.mmsVersion) {
             if (index !== (tidAt === 1 ? 2 : 1)) deviation(at, def.wireName, 'must follow X-Mms-Message-Type and X-Mms-Transaction-Id');
           }
-          if (def.multi) {
-            const list = pdu[def.field] as unknown[] | undefined;
-            if (list) list.push(value);
-            else pdu[def.field] = [value];
-          } else if (pdu[def.field] !== undefined) {
-            deviation(at, def.wireName, 'repeated; the first value is kept');
-          } else {
-            pdu[def.field] = value;
-          }
+          if (!assignHeader(pdu, b, value)) deviation(at, def.wireName, 'repeated; the first value is kept');
           if (b === H.contentType) {
             hasContentType = true;
             break headers;

@@ -12,6 +12,7 @@ import {
 } from '../../protocol/mms/index.js';
 import { DecodeError, EncodeError } from '../../protocol/wsp/index.js';
 import { randomPdu, rng } from './gen.js';
+import { assignHeader } from '../../protocol/mms/assign.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -26,6 +27,21 @@ t.test('the header table covers every field 0x81-0xBF once', async (t) => {
   t.same(codes, Array.from({ length: 0x3f }, (_, i) => 0x81 + i));
   t.equal(new Set(HEADERS.map((h) => h.field)).size, HEADERS.length, 'field names are unique');
   t.equal(MESSAGE_TYPES.length, 0x18, 'message types 0x80-0x97');
+});
+
+t.test('assignHeader stores every header of the table under its field', async (t) => {
+  for (const h of HEADERS) {
+    const pdu: Record<string, unknown> = {};
+    t.equal(assignHeader(pdu, h.code, 'a'), true, h.wireName);
+    if (h.multi) {
+      t.equal(assignHeader(pdu, h.code, 'b'), true, `${h.wireName} again`);
+      t.same(pdu, { [h.field]: ['a', 'b'] }, h.wireName);
+    } else {
+      t.equal(assignHeader(pdu, h.code, 'b'), false, `${h.wireName} repeated`);
+      t.same(pdu, { [h.field]: 'a' }, h.wireName);
+    }
+  }
+  t.equal(assignHeader({}, 0x80, 'a'), false, 'not a header code');
 });
 
 t.test('worked example from the notes (section 4.3)', async (t) => {
