@@ -21,6 +21,7 @@ export function readEncodedString(r: WspReader): string {
   const prev = r.limitTo(len);
   const charset = r.peek() === 0x80 ? (r.pos++, 0) : r.integerValue();
   if (r.pos < r.end && r.buf[r.pos] === 0x7f) r.pos++;
+  const buf = r.buf;
   const start = r.pos;
   let end = r.end;
   let consumed = r.end;
@@ -30,7 +31,6 @@ export function readEncodedString(r: WspReader): string {
     if ((end - start) % 2 === 1 && r.buf[end - 1] === 0) end--;
   } else {
     // Bounded by the Value-length: a JS scan, no native indexOf call for a few dozen octets.
-    const buf = r.buf;
     let nul = start;
     while (nul < end && buf[nul] !== 0) nul++;
     if (nul < end) {
@@ -39,7 +39,10 @@ export function readEncodedString(r: WspReader): string {
     } else if (r.strict) r.fail('text is not terminated within its Value-length');
   }
   if (end - start > r.limits.maxStringLength) r.fail(`text longer than ${r.limits.maxStringLength} octets`);
-  const s = decodeCharsetText(r.buf, start, end, charset);
+  let ascii = charset === 106 || charset === 3 || charset === 0 || charset === 4;
+  for (let i = start; ascii && i < end; i++) if (buf[i]! >= 0x80) ascii = false;
+  // ASCII in an ASCII-compatible charset is its Latin-1 text: take it from the reader's text window.
+  const s = ascii ? r.latin1(start, end) : decodeCharsetText(buf, start, end, charset);
   r.pos = consumed;
   r.restoreEnd(prev);
   return s;

@@ -35,7 +35,10 @@ export type Warn = (offset: number, field: string, reason: string) => void;
 const DISPOSITIONS = ['form-data', 'attachment', 'inline'];
 
 export function isMultipart(type: string): boolean {
+  // Media types arrive in lower case (well-known codes expand to lower case): no copy then.
+  if (type.startsWith('application/vnd.wap.multipart.') || type.startsWith('multipart/')) return true;
   const t = type.toLowerCase();
+  if (t === type) return false;
   return t.startsWith('application/vnd.wap.multipart.') || t.startsWith('multipart/');
 }
 
@@ -132,7 +135,8 @@ export function readMultipart(r: WspReader, opts: MultipartOptions): Part[] {
     const headersStart = r.pos;
     const prev = r.limitTo(headersLen);
     let contentType: ContentType = { type: 'application/octet-stream', params: {} };
-    const part: Part = { contentType, data: r.buf.subarray(0, 0) };
+    // `data` is set below in every path that keeps the part; r.buf holds its place (no view made).
+    const part: Part = { contentType, data: r.buf };
     try {
       r.field = `part ${i + 1} Content-Type`;
       contentType = readContentType(r);

@@ -2,6 +2,9 @@ import { DecodeError } from './errors.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
 import { decodeNonAsciiText, latin1 } from './text.js';
 
+/** Octets of text made into one string at a time (see WspReader#latin1). */
+const TEXT_WINDOW = 1024;
+
 /**
  * Cursor over a PDU. Holds no copies: views it hands out share the input's memory.
  * `field` names what is being read so that a DecodeError can say so without every primitive taking
@@ -130,6 +133,25 @@ export class WspReader {
     return n;
   }
 
+  /**
+   * Latin-1 text of buf[winStart, winStart + win.length): one native slice serves many header values,
+   * each then a JS substring. Making a string from a Buffer costs a native call (~100+ ns) whatever
+   * its length, and an MMS PDU has a dozen short values close together.
+   */
+  private win = '';
+  private winStart = 0;
+
+  /** Latin-1 text of buf[start, end) (any octets; callers use it for ASCII and for Latin-1 fallbacks). */
+  latin1(start: number, end: number): string {
+    const from = start - this.winStart;
+    if (from < 0 || end - this.winStart > this.win.length) {
+      this.winStart = start;
+      this.win = latin1(this.buf, start, Math.min(this.buf.length, Math.max(end, start + TEXT_WINDOW)));
+      return this.win.substring(0, end - start);
+    }
+    return this.win.substring(from, end - this.winStart);
+  }
+
   /** Whether the string found by the last `terminator()` holds an octet >= 0x80. */
   private nonAscii = false;
 
@@ -168,7 +190,7 @@ export class WspReader {
   textString(): string {
     if (this.pos < this.end && this.buf[this.pos] === 0x7f) this.pos++;
     const nul = this.terminator();
-    const s = this.nonAscii ? decodeNonAsciiText(this.buf, this.pos, nul) : latin1(this.buf, this.pos, nul);
+    const s = this.nonAscii ? decodeNonAsciiText(this.buf, this.pos, nul) : this.latin1(this.pos, nul);
     this.pos = nul + 1;
     return s;
   }
@@ -178,7 +200,7 @@ export class WspReader {
     if (this.peek() !== 0x22) this.fail('expected Quoted-string');
     this.pos++;
     const nul = this.terminator();
-    const s = this.nonAscii ? decodeNonAsciiText(this.buf, this.pos, nul) : latin1(this.buf, this.pos, nul);
+    const s = this.nonAscii ? decodeNonAsciiText(this.buf, this.pos, nul) : this.latin1(this.pos, nul);
     this.pos = nul + 1;
     return s;
   }
@@ -186,7 +208,7 @@ export class WspReader {
   /** Token-text / Extension-media: text up to NUL, no quote rule. */
   tokenText(): string {
     const nul = this.terminator();
-    const s = latin1(this.buf, this.pos, nul);
+    const s = this.latin1(this.pos, nul);
     this.pos = nul + 1;
     return s;
   }
