@@ -8,9 +8,25 @@ import {
   type Part,
 } from '../wsp/index.js';
 import { assignHeader, type HeaderFields } from './assign.js';
-import { HEADER_BY_CODE, H } from './headers.js';
-import { messageTypeName } from './message-types.js';
-import { missingMandatory, type DecodeWarning, type MmsPdu, type UnknownHeader } from './pdu.js';
+import { HEADER_BY_CODE, HEADER_BY_FIELD, H } from './headers.js';
+import { MESSAGE_TYPES, messageTypeName } from './message-types.js';
+import { MANDATORY, missingMandatory, type DecodeWarning, type MmsPdu, type UnknownHeader } from './pdu.js';
+
+/**
+ * Per message type (code - 0x80), the header codes it must carry (MMS-Version and MANDATORY) as a
+ * bit mask over code - 0x80, split at 0xA0: decode checks them with two ANDs and looks up field
+ * names (missingMandatory) only when one is absent.
+ */
+const MANDATORY_BITS: ReadonlyArray<readonly [low: number, high: number]> = MESSAGE_TYPES.map((type) => {
+  let low = 0;
+  let high = 0;
+  for (const field of ['mmsVersion', ...MANDATORY[type]]) {
+    const bit = HEADER_BY_FIELD.get(field)!.code - 0x80;
+    if (bit < 32) low |= 1 << bit;
+    else high |= 1 << (bit - 32);
+  }
+  return [low >>> 0, high >>> 0] as const;
+});
 
 export interface MmsDecodeOptions extends Partial<DecodeLimits> {
   /**
@@ -67,6 +83,8 @@ export function decode(input: Uint8Array, opts?: MmsDecodeOptions): MmsPdu {
   let tidAt = -1;
   let unknown: UnknownHeader[] | undefined;
   let hasContentType = false;
+  let seenLow = 0;
+  let seenHigh = 0;
 
   headers: while (!r.atEnd()) {
     if (index >= limits.maxHeaders) r.fail(`more than ${limits.maxHeaders} headers`);
@@ -102,6 +120,8 @@ export function decode(input: Uint8Array, opts?: MmsDecodeOptions): MmsPdu {
             if (index !== (tidAt === 1 ? 2 : 1)) deviation(at, def.wireName, 'must follow X-Mms-Message-Type and X-Mms-Transaction-Id');
           }
           if (!assignHeader(pdu, b, value)) deviation(at, def.wireName, 'repeated; the first value is kept');
+          if (b < 0xa0) seenLow |= 1 << (b - 0x80);
+          else seenHigh |= 1 << (b - 0xa0);
           if (b === H.contentType) {
             hasContentType = true;
             break headers;
@@ -142,8 +162,11 @@ export function decode(input: Uint8Array, opts?: MmsDecodeOptions): MmsPdu {
   }
   if (unknown) pdu.unknownHeaders = unknown;
 
-  const missing = missingMandatory(pdu as unknown as MmsPdu);
-  if (missing.length > 0) deviation(input.length, missing.join(', '), `mandatory for ${type} but missing`);
+  const [low, high] = MANDATORY_BITS[typeCode - 0x80]!;
+  if ((seenLow & low) >>> 0 !== low || (seenHigh & high) >>> 0 !== high) {
+    const missing = missingMandatory(pdu as unknown as MmsPdu);
+    if (missing.length > 0) deviation(input.length, missing.join(', '), `mandatory for ${type} but missing`);
+  }
   if (warnings) pdu.warnings = warnings;
   return pdu as unknown as MmsPdu;
 }
