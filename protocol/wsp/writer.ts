@@ -52,12 +52,12 @@ export class WspWriter {
   uintvar(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new EncodeError('uintvar', `${v} out of range`);
     if (v < 0x80) return this.u8(v);
-    let n = 1;
-    while (v >= 2 ** (7 * n)) n++;
-    for (let i = n - 1; i >= 0; i--) {
-      const group = Math.floor(v / 2 ** (7 * i)) & 0x7f;
-      this.u8(i === 0 ? group : group | 0x80);
-    }
+    // v < 2^32 here, so unsigned shifts are exact (no float division per group).
+    const n = uintvarSize(v);
+    if (this.pos + n > this.scratch.length) this.grow(n);
+    const buf = this.scratch;
+    for (let i = n - 1; i > 0; i--) buf[this.pos++] = ((v >>> (7 * i)) & 0x7f) | 0x80;
+    buf[this.pos++] = v & 0x7f;
   }
 
   shortInteger(v: number): void {
@@ -68,7 +68,15 @@ export class WspWriter {
   /** Long-integer with the minimum number of octets (WSP 8.4.2.1). */
   longInteger(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) throw new EncodeError('Long-integer', `${v} out of range`);
-    let n = 1;
+    if (v <= 0xffffffff) {
+      const n = v < 0x100 ? 1 : v < 0x10000 ? 2 : v < 0x1000000 ? 3 : 4;
+      if (this.pos + n + 1 > this.scratch.length) this.grow(n + 1);
+      const buf = this.scratch;
+      buf[this.pos++] = n;
+      for (let i = n - 1; i >= 0; i--) buf[this.pos++] = (v >>> (8 * i)) & 0xff;
+      return;
+    }
+    let n = 5;
     while (n < 7 && v >= 2 ** (8 * n)) n++;
     this.u8(n);
     for (let i = n - 1; i >= 0; i--) this.u8(Math.floor(v / 2 ** (8 * i)) & 0xff);
@@ -219,7 +227,11 @@ export class WspWriter {
 }
 
 export function uintvarSize(v: number): number {
-  let n = 1;
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  let n = 5;
   while (v >= 2 ** (7 * n)) n++;
   return n;
 }
