@@ -50,6 +50,8 @@ export class SmppConnection {
     readonly kind: BindKind,
     private readonly hooks: ConnectionHooks,
     private readonly log: Logger,
+    /** address_range of the bind (a receiver standing for some subscribers, e.g. an emulated handset). */
+    private readonly addressRange = '',
   ) {}
 
   get outstanding(): number {
@@ -93,7 +95,7 @@ export class SmppConnection {
       interface_version: 0x34,
       addr_ton: 0,
       addr_npi: 0,
-      address_range: '',
+      address_range: this.addressRange,
     };
     this.request(session, `bind_${this.kind}`, params).then(
       (resp) => {
