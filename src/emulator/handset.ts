@@ -262,6 +262,7 @@ export class Handset {
       sent.responseStatus = String(conf.responseStatus);
       if (conf.messageId) sent.messageId = conf.messageId;
     }
+    if (this.sent.length >= this.maxInbox) this.sent.shift();
     this.sent.push(sent);
     return sent;
   }
@@ -284,10 +285,12 @@ export class Handset {
       case 'm-notification-ind':
         return this.notified(pdu, segments, at);
       case 'm-delivery-ind':
+        if (this.deliveryReports.length >= this.maxInbox) this.deliveryReports.shift();
         this.deliveryReports.push({ pdu, at });
         this.emit({ type: 'delivery-report', handset: this, pdu, at });
         return;
       case 'm-read-orig-ind':
+        if (this.readReports.length >= this.maxInbox) this.readReports.shift();
         this.readReports.push({ pdu, at });
         this.emit({ type: 'read-report', handset: this, pdu, at });
         return;

@@ -110,6 +110,9 @@ export class SmscSimulator {
   private responseDelayMs = 0;
   private dropAfterCount: number | undefined;
   private down = false;
+  /** address_range patterns of receivers seen: their MT waits here while they are not bound (store and forward). */
+  private readonly knownRanges = new Map<string, RegExp>();
+  private pendingMt: { digits: string; params: smpp.PDUFields }[] = [];
 
   readonly stats = { binds: 0, bindsRefused: 0, submits: 0, accepted: 0, throttled: 0, failed: 0, pushes: 0, receiptsSent: 0, receiptsAcked: 0, drops: 0, mtDelivered: 0, mtUnrouted: 0 };
 
@@ -319,12 +322,21 @@ export class SmscSimulator {
         return;
       }
       info.handsets = handsets;
+      if (this.knownRanges.size < 1000) this.knownRanges.set(range, handsets);
     }
     this.stats.binds++;
     info.systemId = systemId;
     info.mode = pdu.command.slice('bind_'.length) as SessionInfo['mode'];
     this.respond(session, pdu.response({ system_id: 'mmsc-sim' }));
     if (info.mode !== 'transmitter') this.flushStoredReceipts(systemId);
+    if (info.handsets && info.mode !== 'transmitter' && this.pendingMt.length > 0) {
+      // After the bind_resp has been taken in: a deliver_sm in the same read would meet an unbound client.
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        this.flushPendingMt();
+      }, 50);
+      this.timers.add(t);
+    }
   }
 
   private newMessageId(): string {
@@ -396,13 +408,7 @@ export class SmscSimulator {
    */
   private deliverToHandset(s: SimulatedSubmit, pdu: smpp.PDU): void {
     const digits = s.to.replace(/^\+/, '');
-    const target = [...this.sessions].find((x) => x.handsets && (x.mode === 'receiver' || x.mode === 'transceiver') && !x.session.closed && x.handsets.test(digits));
-    if (!target) {
-      if (this.hasHandsetReceivers()) this.stats.mtUnrouted++;
-      return;
-    }
-    this.stats.mtDelivered++;
-    target.session.deliver_sm({
+    const params: smpp.PDUFields = {
       source_addr_ton: pdu.source_addr_ton ?? 0,
       source_addr_npi: pdu.source_addr_npi ?? 0,
       source_addr: pdu.source_addr ?? '',
@@ -412,13 +418,29 @@ export class SmscSimulator {
       esm_class: s.esmClass & 0x40,
       data_coding: s.dataCoding,
       short_message: s.userData,
-    });
+    };
+    if (this.deliverMt(digits, params)) return;
+    if ([...this.knownRanges.values()].some((r) => r.test(digits))) {
+      // The handset's receiver is away (outage, reconnecting): keep it, as an SMSC would, bounded.
+      if (this.pendingMt.length < MAX_STORED_RECEIPTS) this.pendingMt.push({ digits, params });
+      else this.stats.mtUnrouted++;
+    } else if (this.knownRanges.size > 0) this.stats.mtUnrouted++;
   }
 
-  private hasHandsetReceivers(): boolean {
-    for (const x of this.sessions) if (x.handsets) return true;
-    return false;
+  private deliverMt(digits: string, params: smpp.PDUFields): boolean {
+    const target = [...this.sessions].find((x) => x.handsets && (x.mode === 'receiver' || x.mode === 'transceiver') && !x.session.closed && x.handsets.test(digits));
+    if (!target) return false;
+    this.stats.mtDelivered++;
+    target.session.deliver_sm({ ...params });
+    return true;
   }
+
+  private flushPendingMt(): void {
+    const waiting = this.pendingMt;
+    this.pendingMt = [];
+    for (const m of waiting) if (!this.deliverMt(m.digits, m.params)) this.pendingMt.push(m);
+  }
+
 
   private emitSubmit(s: SimulatedSubmit): void {
     for (const l of this.submitListeners) l(s);
