@@ -71,3 +71,12 @@ t.test('a failing scenario exits 1; bad usage exits 2 with the reason', async (t
   t.equal(bad.code, 2);
   t.match(bad.stderr, /unknown key "name"|handsets/);
 });
+
+t.test('load from the CLI: progress on stderr, human report and JSON', async (t) => {
+  const l = await lab(t);
+  const r = await run(['load', '--handsets', '5', '--rate', '50', '--count', '20', '--mmsc', `${l.gw.url}/mms`, '--smsc', `127.0.0.1:${l.sim.port}`, '--system-id', 'phones', '--password', 'pw', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  t.match(report.counts, { sent: 20, confirmed: 20, notified: 20, retrieved: 20, acknowledged: 20, reports: 20, completed: 20 });
+  t.match(r.stderr, /complete 20 \(/);
+});
