@@ -22,6 +22,8 @@ export interface LoadOptions {
 
 export interface LoadEnv {
   client: Mm1Client;
+  /** Several MMSC nodes: handset i sends through clients[i % n] (load split across them). */
+  clients?: Mm1Client[];
   directory: HandsetDirectory;
   progress?: (line: string) => void;
   progressIntervalMs?: number;
@@ -182,7 +184,8 @@ export async function runLoad(o: LoadOptions & LoadEnv): Promise<LoadReport> {
   };
 
   for (let i = 0; i < options.handsets; i++) {
-    const h = new Handset({ msisdn: `+${first + BigInt(i)}`, behaviour, client: o.client, maxInbox: 100 });
+    const client = o.clients?.length ? o.clients[i % o.clients.length]! : o.client;
+    const h = new Handset({ msisdn: `+${first + BigInt(i)}`, behaviour, client, maxInbox: 100 });
     h.onEvent(onEvent);
     phones.push(h);
     o.directory.add(h);
