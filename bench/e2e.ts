@@ -9,7 +9,7 @@
  * REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -114,6 +114,25 @@ function figures(r: LoadReport): Figures {
 }
 
 let msisdnBlock = 0;
+const cpuNotes: Record<string, unknown> = {};
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '?';
+  }
+}
 
 /** One measurement against `nodes` (load split across them), each with fresh handset numbers. */
 async function measure(label: string, nodes: Node[], sim: SmscSimulator, rate: number, seconds: number): Promise<LoadReport> {
@@ -122,6 +141,9 @@ async function measure(label: string, nodes: Node[], sim: SmscSimulator, rate: n
   const source = new SimulatorPushSource(sim);
   source.onPush((p) => directory.deliver(p.to, p.payload, p.segments));
   await source.start();
+  const cpu0 = nodes.map((n) => cpuSeconds(n.child.pid!));
+  const self0 = process.cpuUsage();
+  const t0 = Date.now();
   try {
     const r = await runLoad({
       handsets: HANDSETS,
@@ -137,7 +159,12 @@ async function measure(label: string, nodes: Node[], sim: SmscSimulator, rate: n
       progress: (l) => process.stderr.write(`  [${label}] ${l}\n`),
       progressIntervalMs: 5000,
     });
-    console.log(`\n== ${label}\n${formatLoadReport(r)}`);
+    const wall = (Date.now() - t0) / 1000;
+    const used = nodes.map((n, i) => `node ${i + 1} ${Math.round(((cpuSeconds(n.child.pid!) - cpu0[i]!) / wall) * 100)}%`);
+    const self = process.cpuUsage(self0);
+    const emu = Math.round(((self.user + self.system) / 1e6 / wall) * 100);
+    console.log(`\n== ${label}\n${formatLoadReport(r)}\nCPU (% of one core): ${used.join(', ')}, emulator+simulator ${emu}%; load average ${loadAverage()}`);
+    cpuNotes[label] = { nodes: used, emulator: emu, load: loadAverage() };
     return r;
   } finally {
     await source.stop();
@@ -202,7 +229,7 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(9)} ${String(v.max.completedPerSec).padStart(6)}/s   p99 retrieved @200: ${v.at200.retrieved.p99} ms   p99 report @200: ${v.at200.report.p99} ms`);
   if (results.redis1) console.log(`Redis 1 node / embedded: ${((results.redis1.max.completedPerSec / results.embedded!.max.completedPerSec) * 100).toFixed(0)}%`);
   if (results.redis2) console.log(`Redis 2 nodes / Redis 1 node: ${((results.redis2.max.completedPerSec / results.redis1!.max.completedPerSec) * 100).toFixed(0)}%`);
-  console.log(JSON.stringify(results));
+  console.log(JSON.stringify({ results, cpu: cpuNotes }));
 }
 
 await main();
