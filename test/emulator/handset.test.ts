@@ -76,3 +76,11 @@ t.test('address_range patterns', async (t) => {
   t.equal(addressRangePattern('(['), undefined, 'not a regex');
   t.equal(addressRangePattern('1'.repeat(42)), undefined, 'longer than SMPP allows');
 });
+
+t.test('a receiver bind with an unusable address_range is refused, with the reason', async (t) => {
+  const l = await lab(t);
+  const rx = new SmppReceiverPushSource({ host: '127.0.0.1', port: l.sim.port, systemId: 'phones', password: 'pw', addressRange: '((' });
+  t.teardown(() => rx.stop());
+  await t.rejects(rx.start(1000), /did not succeed within 1000 ms: .*ESME_RBINDFAIL/);
+  t.ok(l.sim.stats.bindsRefused >= 1);
+});

@@ -11,7 +11,7 @@ t.test('the example scenarios cover every MM1 flow', async (t) => {
   t.same(files, ['defer-then-retrieve.json', 'expiry.json', 'forward.json', 'multi-segment.json', 'reject.json', 'several-recipients.json', 'smsc-outage.json']);
 });
 
-const runs: [string, 'simulator' | 'smpp'][] = [...files.map((f): [string, 'simulator'] => [f, 'simulator']), ['several-recipients.json', 'smpp'], ['smsc-outage.json', 'smpp']];
+const runs: [string, 'simulator' | 'smpp'][] = [...files.map((f): [string, 'simulator'] => [f, 'simulator']), ['several-recipients.json', 'smpp'], ['multi-segment.json', 'smpp'], ['smsc-outage.json', 'smpp']];
 for (const [file, via] of runs) {
   t.test(`scenario ${file} (pushes via ${via})`, async (t) => {
     const l = await lab(t, { via });
