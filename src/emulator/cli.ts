@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { HandsetDirectory } from './handset.js';
+import { BEHAVIOURS, HandsetDirectory } from './handset.js';
 import { runLoad, formatLoadReport, type LoadOptions } from './load.js';
 import { Mm1Client } from './mm1-client.js';
 import { SimulatorPushSource, SmppReceiverPushSource, type PushSource } from './receiver.js';
@@ -127,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
       : undefined;
   if (loadOpts && loadOpts.durationSeconds === undefined && loadOpts.count === undefined) throw new UsageError('load needs --duration or --count');
   if (loadOpts && !/^\+\d{4,15}$/.test(loadOpts.firstMsisdn!)) throw new UsageError("--first-msisdn must be '+' and digits");
+  if (loadOpts && !BEHAVIOURS.includes(loadOpts.behaviour!)) throw new UsageError(`--behaviour must be one of ${BEHAVIOURS.join(', ')}`);
 
   if (values.smsc) {
     const { host, port } = hostPort(values.smsc, 'smsc');
@@ -167,7 +168,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: Error) => {
-    if (e instanceof UsageError || e.name === 'TypeError' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (e instanceof UsageError || String((e as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`mmsc-emulator: ${e.message}\n\n${usage}\n`);
       process.exitCode = 2;
       return;

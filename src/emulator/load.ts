@@ -137,13 +137,17 @@ export async function runLoad(o: LoadOptions & LoadEnv): Promise<LoadReport> {
       case 'notified':
       case 'retrieved':
       case 'acknowledged': {
-        const t = tracked.get(tagOf(e.incoming.notification.subject) ?? tagOf(e.incoming.retrieved?.subject) ?? '');
+        const tag = tagOf(e.incoming.notification.subject) ?? tagOf(e.incoming.retrieved?.subject);
+        // An MMSC that leaves the Subject out of notifications: the message is known once retrieved.
+        if (!tag && e.type === 'notified') return;
+        const t = tracked.get(tag ?? '');
         if (!t) return error(`${e.type}-unknown-message`);
-        if (e.type === 'notified' && t.notifiedAt === undefined) {
-          t.notifiedAt = now;
+        if (t.notifiedAt === undefined) {
+          t.notifiedAt = e.incoming.notifiedAt;
           counts.notified++;
-          lat.sendToNotification.push(now - t.sentAt);
-        } else if (e.type === 'retrieved' && t.retrievedAt === undefined) {
+          lat.sendToNotification.push(e.incoming.notifiedAt - t.sentAt);
+        }
+        if (e.type === 'retrieved' && t.retrievedAt === undefined) {
           t.retrievedAt = now;
           counts.retrieved++;
           lat.sendToRetrieved.push(now - t.sentAt);

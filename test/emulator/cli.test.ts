@@ -80,3 +80,12 @@ t.test('load from the CLI: progress on stderr, human report and JSON', async (t)
   t.match(report.counts, { sent: 20, confirmed: 20, notified: 20, retrieved: 20, acknowledged: 20, reports: 20, completed: 20 });
   t.match(r.stderr, /complete 20 \(/);
 });
+
+t.test('load options are checked before anything starts', async (t) => {
+  const r = await run(['load', '--handsets', '2', '--rate', '1', '--count', '1', '--behaviour', 'sleepy']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--behaviour must be one of android/);
+  const unknown = await run(['load', '--colour', 'red']);
+  t.equal(unknown.code, 2);
+  t.match(unknown.stderr, /Unknown option '--colour'/);
+});

@@ -47,3 +47,11 @@ t.test('percentiles', async (t) => {
   const v = Array.from({ length: 100 }, (_, i) => i + 1);
   t.same(percentiles(v), { n: 100, p50: 50, p90: 90, p99: 99, max: 100 });
 });
+
+t.test('an MMSC that leaves the Subject out of notifications: messages are matched once retrieved', async (t) => {
+  const l = await lab(t, { tweak: (c) => (c.relay.notification.includeSubject = false) });
+  const r = await runLoad({ handsets: 3, rate: 0, window: 5, count: 15, client: l.client, directory: l.handsets });
+  t.same(r.errors, {});
+  t.match(r.counts, { sent: 15, notified: 15, retrieved: 15, acknowledged: 15, reports: 15, completed: 15 });
+  t.equal(r.latencyMs.sendToNotification.n, 15);
+});
