@@ -407,6 +407,7 @@ export class SmscSimulator {
    * same user data, segment by segment, as a handset's SMSC would deliver it.
    */
   private deliverToHandset(s: SimulatedSubmit, pdu: smpp.PDU): void {
+    if (this.knownRanges.size === 0) return;
     const digits = s.to.replace(/^\+/, '');
     const params: smpp.PDUFields = {
       source_addr_ton: pdu.source_addr_ton ?? 0,
@@ -420,11 +421,10 @@ export class SmscSimulator {
       short_message: s.userData,
     };
     if (this.deliverMt(digits, params)) return;
-    if ([...this.knownRanges.values()].some((r) => r.test(digits))) {
+    if ([...this.knownRanges.values()].some((r) => r.test(digits)) && this.pendingMt.length < MAX_STORED_RECEIPTS) {
       // The handset's receiver is away (outage, reconnecting): keep it, as an SMSC would, bounded.
-      if (this.pendingMt.length < MAX_STORED_RECEIPTS) this.pendingMt.push({ digits, params });
-      else this.stats.mtUnrouted++;
-    } else if (this.knownRanges.size > 0) this.stats.mtUnrouted++;
+      this.pendingMt.push({ digits, params });
+    } else this.stats.mtUnrouted++;
   }
 
   private deliverMt(digits: string, params: smpp.PDUFields): boolean {

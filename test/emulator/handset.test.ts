@@ -39,6 +39,7 @@ for (const via of ['simulator', 'smpp'] as const) {
       const src = l.source as SmppReceiverPushSource;
       t.ok(src.stats.deliverSm >= 4, 'pushes came as deliver_sm to the receiver bind');
       t.equal(l.sim.stats.mtDelivered, src.stats.deliverSm);
+      t.equal(l.sim.stats.mtUnrouted, 0, 'every push had its receiver');
     }
   });
 }
