@@ -111,6 +111,23 @@ export interface MultipartOptions {
   depth: number;
 }
 
+interface PartLabels {
+  headerLength: string;
+  dataLength: string;
+  contentType: string;
+}
+
+function makePartLabels(i: number): PartLabels {
+  return { headerLength: `part ${i + 1} header length`, dataLength: `part ${i + 1} data length`, contentType: `part ${i + 1} Content-Type` };
+}
+
+/** Field names for errors, built once for the usual part counts instead of three strings per part. */
+const PART_LABELS: readonly PartLabels[] = Array.from({ length: 32 }, (_, i) => makePartLabels(i));
+
+function partLabels(i: number): PartLabels {
+  return PART_LABELS[i] ?? makePartLabels(i);
+}
+
 /** Multipart (WSP 8.5): nEntries, then per entry HeadersLen DataLen ContentType Headers Data. */
 export function readMultipart(r: WspReader, opts: MultipartOptions): Part[] {
   r.field = 'multipart entry count';
@@ -125,9 +142,10 @@ export function readMultipart(r: WspReader, opts: MultipartOptions): Part[] {
       opts.warn(r.pos, 'multipart', `body ends after ${i} of ${declared} declared parts`);
       break;
     }
-    r.field = `part ${i + 1} header length`;
+    const label = partLabels(i);
+    r.field = label.headerLength;
     const headersLen = r.uintvar();
-    r.field = `part ${i + 1} data length`;
+    r.field = label.dataLength;
     const dataLen = r.uintvar();
     if (headersLen + dataLen > r.remaining) {
       r.fail(`part ${i + 1} lengths (${headersLen} + ${dataLen}) exceed the ${r.remaining} octets left`);
@@ -138,7 +156,7 @@ export function readMultipart(r: WspReader, opts: MultipartOptions): Part[] {
     // `data` is set below in every path that keeps the part; r.buf holds its place (no view made).
     const part: Part = { contentType, data: r.buf };
     try {
-      r.field = `part ${i + 1} Content-Type`;
+      r.field = label.contentType;
       contentType = readContentType(r);
       part.contentType = contentType;
       readPartHeaders(r, part);
