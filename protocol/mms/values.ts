@@ -140,10 +140,10 @@ export const time: ValueCodec<TimeValue> = {
     return { kind: token === 0x80 ? 'absolute' : 'relative', value };
   },
   write(w, v) {
-    w.lengthPrefixed(() => {
-      w.u8(v.kind === 'absolute' ? 0x80 : 0x81);
-      w.longInteger(v.value);
-    });
+    const at = w.openLength();
+    w.u8(v.kind === 'absolute' ? 0x80 : 0x81);
+    w.longInteger(v.value);
+    w.closeValueLength(at);
   },
 };
 
@@ -168,11 +168,13 @@ export const from: ValueCodec<string> = {
     return v;
   },
   write(w, v, name) {
-    w.lengthPrefixed(() => {
-      if (v === INSERT_ADDRESS) return w.u8(0x81);
+    const at = w.openLength();
+    if (v === INSERT_ADDRESS) w.u8(0x81);
+    else {
       w.u8(0x80);
       writeEncodedString(w, v, name);
-    });
+    }
+    w.closeValueLength(at);
   },
 };
 

@@ -42,9 +42,9 @@ export function writeContentType(w: WspWriter, ct: ContentType): void {
     if (code !== undefined && code < 0x80) return w.shortInteger(code);
     if (code === undefined) return w.tokenText(ct.type, 'Content-Type');
   }
-  w.lengthPrefixed(() => {
-    if (code !== undefined) w.integerValue(code);
-    else w.tokenText(ct.type, 'Content-Type');
-    writeParams(w, ct.params);
-  });
+  const at = w.openLength();
+  if (code !== undefined) w.integerValue(code);
+  else w.tokenText(ct.type, 'Content-Type');
+  writeParams(w, ct.params);
+  w.closeValueLength(at);
 }

@@ -51,8 +51,8 @@ export function readEncodedString(r: WspReader): string {
 /** ASCII as a plain Text-string; anything else as UTF-8 with charset 106 (OMA-MMS-CONF 10.2.1). */
 export function writeEncodedString(w: WspWriter, s: string, field: string): void {
   if (isAsciiString(s)) return w.textString(s, field);
-  w.lengthPrefixed(() => {
-    w.shortInteger(UTF8_MIB);
-    w.textString(s, field);
-  });
+  const at = w.openLength();
+  w.shortInteger(UTF8_MIB);
+  w.textString(s, field);
+  w.closeValueLength(at);
 }

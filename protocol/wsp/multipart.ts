@@ -215,7 +215,9 @@ export function writeMultipart(w: WspWriter, parts: readonly Part[]): void {
   w.uintvar(parts.length);
   for (const part of parts) {
     // HeadersLen and DataLen precede the headers; the data length is known up front.
-    w.uintvarPrefixedWithSecond(part.data.length, () => writePartHeaders(w, part));
+    const at = w.openLength();
+    writePartHeaders(w, part);
+    w.closeUintvarLengthWithSecond(at, part.data.length);
     w.body(part.data);
   }
 }

@@ -118,11 +118,34 @@ export class WspWriter {
   }
 
   private prefixed(write: () => void, uintvar: boolean, second?: number): void {
+    const lenAt = this.openLength();
+    write();
+    this.closeLength(lenAt, uintvar, second);
+  }
+
+  /**
+   * lengthPrefixed without a closure, for hot paths: `const at = w.openLength(); ...write the value...;
+   * w.closeValueLength(at)`.
+   */
+  openLength(): number {
     const lenAt = this.pos;
     this.u8(0);
-    const segBefore = this.segments.length;
-    write();
-    if (this.segments.length !== segBefore) throw new EncodeError('Value-length', 'a length-prefixed value cannot hold a body');
+    return lenAt;
+  }
+
+  closeValueLength(lenAt: number): void {
+    this.closeLength(lenAt, false);
+  }
+
+  /** uintvarPrefixedWithSecond without a closure (see openLength). */
+  closeUintvarLengthWithSecond(lenAt: number, second: number): void {
+    this.closeLength(lenAt, true, second);
+  }
+
+  private closeLength(lenAt: number, uintvar: boolean, second?: number): void {
+    // Bodies are referenced at the scratch offset where they go: one inside the value is past lenAt.
+    const segs = this.segments;
+    if (segs.length > 0 && (segs[segs.length - 2] as number) > lenAt) throw new EncodeError('Value-length', 'a length-prefixed value cannot hold a body');
     const n = this.pos - lenAt - 1;
     if (second === undefined && (uintvar ? n < 0x80 : n <= 30)) {
       this.scratch[lenAt] = n;
