@@ -299,6 +299,18 @@ export class LmdbStore implements Store {
     });
   }
 
+  async cacheAdd(namespace: string, key: string, delta: number, ttlMs: number): Promise<number> {
+    return this.write(() => {
+      const k = `${namespace}\u0000${key}`;
+      const e = this.cache.get(k);
+      const now = this.now();
+      const live = e && e.exp >= now;
+      const total = (live ? Number(Buffer.from(e.v).toString('latin1')) || 0 : 0) + delta;
+      this.cache.put(k, { v: Buffer.from(String(total), 'latin1'), exp: live ? e.exp : now + ttlMs });
+      return total;
+    });
+  }
+
   async stateCounts(): Promise<Partial<Record<RecipientState, number>>> {
     const out: Partial<Record<RecipientState, number>> = {};
     for (const { key, value } of this.counts.getRange({})) out[key as RecipientState] = value;

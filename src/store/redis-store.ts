@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { OUTAGE_OPTIONS, connectRedis, isCluster } from './redis-connect.js';
 import {
   CACHE_SET_IF_ABSENT,
+  CACHE_ADD,
   CAS_RECIPIENT,
   CLAIM,
   COMPLETE,
@@ -469,6 +470,12 @@ export class RedisStore implements Store {
       [Buffer.from(value.buffer, value.byteOffset, value.byteLength), now + ttlMs, now, Math.max(1, Math.ceil(ttlMs))],
     );
     return Buffer.isBuffer(res) ? res : undefined;
+  }
+
+  async cacheAdd(namespace: string, key: string, delta: number, ttlMs: number): Promise<number> {
+    const now = this.now();
+    const res = await CACHE_ADD.run(this.client, [this.cacheKey(namespace, key)], [Math.trunc(delta), now, now + ttlMs, Math.max(1, Math.ceil(ttlMs))]);
+    return Number(res);
   }
 
   // --- housekeeping -----------------------------------------------------------------------------

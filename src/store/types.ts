@@ -83,6 +83,12 @@ export interface Store {
   cacheSet(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<void>;
   /** Sets only if absent; returns the existing value when present (for idempotency keys). */
   cacheSetIfAbsent(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<Buffer | undefined>;
+  /**
+   * Atomic counter (quotas, rates): adds `delta` and returns the new total. A counter that is absent
+   * or expired starts from `delta` and lives `ttlMs` from then (a fixed window: later adds do not
+   * extend it). cacheGet reads it as decimal text.
+   */
+  cacheAdd(namespace: string, key: string, delta: number, ttlMs: number): Promise<number>;
 
   /** Counts of recipients per state, for metrics and /readyz. */
   stateCounts(): Promise<Partial<Record<RecipientState, number>>>;
