@@ -10,6 +10,7 @@ import { VaspAccounts } from './accounts.js';
 import { VaspLimits } from './limits.js';
 import { mm7Routes } from './mm7-route.js';
 import { OptOutList } from './opt-out.js';
+import { restRoutes } from './rest-routes.js';
 import { VaspSender } from './send.js';
 
 export interface VaspDeps {
@@ -47,8 +48,10 @@ export function createVasp(deps: VaspDeps): Vasp {
     clock: deps.clock,
   });
   const mm7 = mm7Routes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, metrics: deps.metrics });
+  const rest = restRoutes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, store: deps.store, metrics: deps.metrics });
   const plugin: FastifyPluginAsync = async (app) => {
     await app.register(mm7);
+    await app.register(rest, { prefix: cfg.apiPrefix });
   };
   return { accounts, optOut, sender, plugin, reports: {}, jobHandlers: {} };
 }
