@@ -55,7 +55,10 @@ export interface VaspConfig {
   stopKeywords: string[];
   /** Media fetched by URL for REST sends. */
   media: { maxBytes: number; timeoutMs: number; maxItems: number; allowPrivateHosts: boolean };
-  /** MM7 reports, DeliverReq and webhooks: durable jobs retried with exponential back-off, then given up. */
+  /**
+   * MM7 reports, DeliverReq and webhooks: durable jobs retried with exponential back-off, then given
+   * up. `allowPrivateHosts` concerns webhook URLs given in requests; configured report URLs are trusted.
+   */
   reports: { initialSeconds: number; maxSeconds: number; maxAttempts: number; timeoutMs: number; allowPrivateHosts: boolean };
   idempotencyTtlSeconds: number;
   accounts: VaspAccount[];
@@ -73,7 +76,7 @@ export function defaultVaspConfig(): VaspConfig {
     optOut: [],
     stopKeywords: ['STOP', 'UNSUBSCRIBE', 'STOPALL', 'CANCEL', 'END', 'QUIT'],
     media: { maxBytes: 1_048_576, timeoutMs: 10_000, maxItems: 10, allowPrivateHosts: false },
-    reports: { initialSeconds: 5, maxSeconds: 3600, maxAttempts: 12, timeoutMs: 10_000, allowPrivateHosts: true },
+    reports: { initialSeconds: 5, maxSeconds: 3600, maxAttempts: 12, timeoutMs: 10_000, allowPrivateHosts: false },
     idempotencyTtlSeconds: 86_400,
     accounts: [],
   };

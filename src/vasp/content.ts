@@ -1,6 +1,6 @@
-import type { MimeEntity } from '../../protocol/mm7/index.js';
+import { formatContentType, serializeMultipart, type MimeEntity } from '../../protocol/mm7/index.js';
 import { buildSmil, serializeSmil } from '../../protocol/smil/index.js';
-import { WspWriter, writeMultipart, type Part } from '../../protocol/wsp/index.js';
+import { WspReader, WspWriter, readMultipart, writeMultipart, type Part } from '../../protocol/wsp/index.js';
 import type { ContentTypeRecord } from '../relay/model.js';
 
 /** A message body as the relay stores it: a WSP multipart and its content type. */
@@ -110,4 +110,35 @@ export function contentFromParts(input: { text?: string; media: readonly MediaIn
   const smil = input.smil ?? serializeSmil(buildSmil(parts.map((p) => ({ src: p.contentLocation!, contentType: p.contentType.type }))));
   parts.unshift({ contentType: { type: 'application/smil', params: { charset: 'utf-8' } }, contentId: '<smil>', contentLocation: 'smil.smil', data: Buffer.from(smil, 'utf8') });
   return encode({ mediaType: RELATED, params: { type: 'application/smil', start: '<smil>' } }, parts);
+}
+
+/**
+ * A stored message as one MIME entity for MM7 (DeliverReq): multipart/related with the SMIL as
+ * start when it has one, else multipart/mixed; bodies binary, part identities kept.
+ */
+export function mimeFromStored(contentType: ContentTypeRecord, body: Uint8Array): { contentType: string; body: Buffer } {
+  const parts = readMultipart(new WspReader(body), { strict: false, warn: () => undefined, depth: 0 });
+  let boundary = 'mmsc-mm-0';
+  for (let i = 1; parts.some((p) => Buffer.from(p.data).includes(boundary)); i++) boundary = `mmsc-mm-${i}`;
+  const out = serializeMultipart(
+    parts.map((p) => {
+      const headers: Record<string, string> = {};
+      const params: Record<string, string> = {};
+      for (const [k, v] of Object.entries(p.contentType.params)) if (typeof v === 'string' || typeof v === 'number') params[k] = String(v);
+      headers['Content-Type'] = formatContentType({ mediaType: p.contentType.type, params });
+      if (p.contentId) headers['Content-ID'] = p.contentId.startsWith('<') ? p.contentId : `<${p.contentId}>`;
+      if (p.contentLocation) headers['Content-Location'] = p.contentLocation;
+      headers['Content-Transfer-Encoding'] = 'binary';
+      return { headers, body: Buffer.from(p.data) };
+    }),
+    boundary,
+  );
+  const related = contentType.mediaType === RELATED;
+  const params: Record<string, string> = {};
+  if (related) {
+    params.type = String(contentType.params.type ?? 'application/smil');
+    if (contentType.params.start !== undefined) params.start = String(contentType.params.start);
+  }
+  params.boundary = boundary;
+  return { contentType: formatContentType({ mediaType: related ? 'multipart/related' : 'multipart/mixed', params }), body: out };
 }

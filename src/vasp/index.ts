@@ -11,6 +11,7 @@ import { VaspLimits } from './limits.js';
 import { mm7Routes } from './mm7-route.js';
 import { OptOutList } from './opt-out.js';
 import { restRoutes } from './rest-routes.js';
+import { VaspReports } from './reports.js';
 import { VaspSender } from './send.js';
 
 export interface VaspDeps {
@@ -29,7 +30,8 @@ export interface Vasp {
   optOut: OptOutList;
   sender: VaspSender;
   plugin: FastifyPluginAsync;
-  reports: { mm7?: ReportPort; rest?: ReportPort };
+  reports: { mm7: ReportPort; rest: ReportPort };
+  outbound: VaspReports;
   jobHandlers: Record<string, JobHandler>;
 }
 
@@ -53,5 +55,6 @@ export function createVasp(deps: VaspDeps): Vasp {
     await app.register(mm7);
     await app.register(rest, { prefix: cfg.apiPrefix });
   };
-  return { accounts, optOut, sender, plugin, reports: {}, jobHandlers: {} };
+  const outbound = new VaspReports({ config: cfg, accounts, store: deps.store, logger: deps.logger, clock: deps.clock, nudge: deps.nudge });
+  return { accounts, optOut, sender, plugin, reports: { mm7: outbound.mm7, rest: outbound.rest }, outbound, jobHandlers: outbound.jobHandlers() };
 }
