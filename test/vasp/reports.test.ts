@@ -17,7 +17,7 @@ function fastRetries(c: GatewayConfig): void {
 }
 
 /** The handset `msisdn` fetches its notification's URL over HTTP: a completed retrieval. */
-async function retrieve(gw: Gateway, transport: RecordingTransport, msisdn: string): Promise<NotificationInd> {
+async function retrieve(transport: RecordingTransport, msisdn: string): Promise<NotificationInd> {
   const push = await until(() => transport.pushes.find((p) => p.destination === msisdn), `notification to ${msisdn}`);
   const n = decode(decodeWspPush(push.pdu).body, { strict: true }) as NotificationInd;
   const res = await fetch(n.contentLocation, { headers: { 'x-msisdn': msisdn.slice(1) } });
@@ -46,7 +46,7 @@ t.test('REST: signed delivery-report webhook, retried after failures until the r
   });
   t.equal(sent.status, 202);
   const { messageId } = (await sent.json()) as { messageId: string };
-  await retrieve(gw, transport, '+15550006001');
+  await retrieve(transport, '+15550006001');
 
   const ok = await until(() => hook.received.find((r) => r.status === 204), 'webhook accepted');
   t.equal(hook.received.filter((r) => JSON.parse(r.body.toString()).event === 'delivery-report').length, 3, 'two failures, then delivered');
@@ -74,7 +74,7 @@ t.test('REST: a webhook that never succeeds is given up after the limit and reco
     body: JSON.stringify({ to: ['+15550006002'], text: 'x', webhookUrl: hook.url }),
   });
   const { messageId } = (await sent.json()) as { messageId: string };
-  await retrieve(gw, transport, '+15550006002');
+  await retrieve(transport, '+15550006002');
   const rec = await until(async () => {
     const [r] = await gw.store.listRecipients(messageId);
     return r?.lastError ? r : undefined;
@@ -94,7 +94,7 @@ t.test('REST: a webhook URL on a private address from a request is refused unles
     body: JSON.stringify({ to: ['+15550006003'], text: 'x', webhookUrl: hook.url }),
   });
   const { messageId } = (await sent.json()) as { messageId: string };
-  await retrieve(gw, transport, '+15550006003');
+  await retrieve(transport, '+15550006003');
   const rec = await until(async () => {
     const [r] = await gw.store.listRecipients(messageId);
     return r?.lastError ? r : undefined;
@@ -123,7 +123,7 @@ t.test('MM7: DeliveryReportReq and ReadReplyReq to the VASP in its namespace, re
   const rsp = parseMm7Message(res.headers.get('content-type')!, Buffer.from(await res.arrayBuffer()));
   const messageId = (rsp.operation as { messageId: string }).messageId;
   t.ok(messageId);
-  await retrieve(gw, transport, '+15550006010');
+  await retrieve(transport, '+15550006010');
   const dr = await until(() => vasp.received.filter((r) => r.status === 200).map((r) => parseMm7Message(String(r.headers['content-type']), r.body)).find((m) => m.operation.type === 'DeliveryReportReq'), 'DeliveryReportReq');
   t.equal(dr.namespace, NS_REL5_12, 'in the namespace the VASP used');
   t.match(dr.operation as DeliveryReportReq, { mm7Version: '5.3.0', mmsRelayServerId: 'mmsc', messageId, recipient: { kind: 'Number', value: '+15550006010' }, sender: { kind: 'ShortCode', value: '12345' }, mmStatus: 'Retrieved' });
