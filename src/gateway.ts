@@ -104,7 +104,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
   const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
-  notifier.target = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
+  notifier.target = vasp.moNotifier(new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock }));
   runner.start();
   const sweeper = setInterval(() => {
     store.sweep(Date.now()).catch((err) => logger.warn({ err }, 'store sweep failed'));

@@ -11,6 +11,9 @@ import { VaspLimits } from './limits.js';
 import { mm7Routes } from './mm7-route.js';
 import { OptOutList } from './opt-out.js';
 import { restRoutes } from './rest-routes.js';
+import { relayControl } from './control.js';
+import { moNotifier } from './mo.js';
+import type { NotificationPort } from '../relay/ports.js';
 import { VaspReports } from './reports.js';
 import { VaspSender } from './send.js';
 
@@ -32,6 +35,8 @@ export interface Vasp {
   plugin: FastifyPluginAsync;
   reports: { mm7: ReportPort; rest: ReportPort };
   outbound: VaspReports;
+  /** Wraps the handset notifier: recipients that are VASP short codes get a DeliverReq instead. */
+  moNotifier(inner: NotificationPort): NotificationPort;
   jobHandlers: Record<string, JobHandler>;
 }
 
@@ -49,12 +54,30 @@ export function createVasp(deps: VaspDeps): Vasp {
     logger: deps.logger,
     clock: deps.clock,
   });
-  const mm7 = mm7Routes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, metrics: deps.metrics });
-  const rest = restRoutes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, store: deps.store, metrics: deps.metrics });
+  const control = relayControl(deps.relay, deps.store);
+  const mm7 = mm7Routes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, control, metrics: deps.metrics });
+  const rest = restRoutes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, store: deps.store, control, metrics: deps.metrics });
   const plugin: FastifyPluginAsync = async (app) => {
     await app.register(mm7);
     await app.register(rest, { prefix: cfg.apiPrefix });
   };
-  const outbound = new VaspReports({ config: cfg, accounts, store: deps.store, logger: deps.logger, clock: deps.clock, nudge: deps.nudge });
-  return { accounts, optOut, sender, plugin, reports: { mm7: outbound.mm7, rest: outbound.rest }, outbound, jobHandlers: outbound.jobHandlers() };
+  const outbound = new VaspReports({
+    config: cfg,
+    accounts,
+    store: deps.store,
+    logger: deps.logger,
+    clock: deps.clock,
+    nudge: deps.nudge,
+    onDelivered: (r) => deps.relay.retrievalCompleted(r),
+  });
+  return {
+    accounts,
+    optOut,
+    sender,
+    plugin,
+    reports: { mm7: outbound.mm7, rest: outbound.rest },
+    outbound,
+    jobHandlers: outbound.jobHandlers(),
+    moNotifier: (inner) => moNotifier(inner, { config: cfg, accounts, optOut, outbound, store: deps.store, relay: deps.relay, logger: deps.logger }),
+  };
 }

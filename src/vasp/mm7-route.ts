@@ -119,8 +119,10 @@ export function mm7Routes(deps: Mm7RouteDeps): FastifyPluginAsync {
         case 'SubmitReq':
           return onSubmit(req, reply, account, msg as Mm7Message<SubmitReq>, a);
         case 'CancelReq':
-        case 'ReplaceReq':
           if (deps.control) return onControl(req, reply, account, msg as Mm7Message<CancelReq | ReplaceReq>, a);
+          break;
+        case 'ReplaceReq':
+          if (deps.control?.replace) return onControl(req, reply, account, msg as Mm7Message<CancelReq | ReplaceReq>, a);
           break;
       }
       req.log.info({ vasp: account.id, operation: op.type, tid: a.transactionId }, 'MM7 operation not supported');
@@ -214,7 +216,7 @@ export function mm7Routes(deps: Mm7RouteDeps): FastifyPluginAsync {
       const result =
         op.type === 'CancelReq'
           ? await deps.control!.cancel(account.id, op.messageId)
-          : await deps.control!.replace(account.id, op.messageId, content, op.earliestDeliveryTime?.date.getTime());
+          : await deps.control!.replace!(account.id, op.messageId, content, op.earliestDeliveryTime?.date.getTime());
       req.log.info({ vasp: account.id, tid: a.transactionId, msgId: op.messageId, operation: op.type, result: result.outcome, recipients: result.recipients }, `MM7 ${op.type}`);
       switch (result.outcome) {
         case 'done':
