@@ -63,7 +63,7 @@ t.test('REST send reaches a handset over SMPP; its retrieval and acknowledgement
   const ack = await fetch(`${gw.url}/mms`, {
     method: 'POST',
     headers: { 'content-type': 'application/vnd.wap.mms-message', 'x-msisdn': handset.slice(1) },
-    body: encode({ type: 'm-acknowledge-ind', transactionId: conf.transactionId, mmsVersion: '1.2', reportAllowed: true }),
+    body: encode({ type: 'm-acknowledge-ind', transactionId: conf.transactionId!, mmsVersion: '1.2', reportAllowed: true }),
   });
   t.equal(ack.status, 200);
 
