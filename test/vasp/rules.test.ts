@@ -74,3 +74,11 @@ t.test('accounts: Basic with scrypt hash, API keys by SHA-256, sources, config e
   t.throws(() => new VaspAccounts([{ id: 'x', shortCodes: ['1'] }, { id: 'y', shortCodes: ['1'] }]), ConfigError);
   t.throws(() => new VaspAccounts([{ id: 'x', quietHours: { start: '22:00', end: '07:00', timeZone: 'Mars/Olympus' } }]), /unknown time zone/);
 });
+
+t.test('the example config file validates, VASP section included', async (t) => {
+  const { loadConfig } = await import('../../src/config/index.js');
+  const cfg = loadConfig({ file: 'config/mmsc.example.json', env: {} });
+  t.equal(cfg.vasp.accounts[0]!.id, 'acme-news');
+  t.ok(new VaspAccounts(cfg.vasp.accounts).basic(`Basic ${Buffer.from('acme-news:change-me').toString('base64')}`).ok, 'the documented password works');
+  t.throws(() => loadConfig({ env: {}, overrides: { vasp: { accounts: [{ id: 'x', apiKeys: ['plain-key'] }] } } }), /vasp\.accounts\[0\]\.apiKeys\[0\]/);
+});
