@@ -331,6 +331,22 @@ export class Relay {
     return { found: true, cancelled, remaining };
   }
 
+  /**
+   * Replaces the content of a message nobody has retrieved yet (MM7 ReplaceReq). Recipients already
+   * notified fetch the new content from the same URL. A retrieval racing the replacement may get
+   * either version.
+   */
+  async replace(messageId: string, content: { contentType: ContentTypeRecord; body: Uint8Array }): Promise<'replaced' | 'not-found' | 'too-late'> {
+    const message = await this.store.getMessage(messageId);
+    if (!message) return 'not-found';
+    const recipients = await this.store.listRecipients(messageId);
+    const retrieved = recipients.some((r) => r.state === 'retrieved' || r.state === 'acknowledged' || r.state === 'forwarded' || (r.retrievals ?? 0) > 0);
+    if (retrieved || !recipients.some((r) => PENDING.includes(r.state)) || message.expiresAt <= this.now()) return 'too-late';
+    if (!(await this.store.replaceContent(messageId, content.contentType, content.body))) return 'not-found';
+    this.log.info({ msgId: messageId, size: content.body.byteLength }, 'message content replaced');
+    return 'replaced';
+  }
+
   // ---------------------------------------------------------------- jobs
 
   /** Job 'notify': first notification, re-notification, or the final give-up check. */

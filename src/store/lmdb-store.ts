@@ -90,6 +90,16 @@ export class LmdbStore implements Store {
     return this.bodies.get(id);
   }
 
+  async replaceContent(id: string, contentType: MessageRecord['contentType'], body: Uint8Array): Promise<boolean> {
+    return this.write(() => {
+      const m = this.messages.get(id);
+      if (!m || !this.bodies.doesExist(id)) return false;
+      this.messages.put(id, { ...m, contentType, contentSize: body.byteLength });
+      this.bodies.put(id, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      return true;
+    });
+  }
+
   async deleteBody(id: string): Promise<void> {
     await this.write(() => {
       this.bodies.remove(id);

@@ -46,6 +46,11 @@ export interface Store {
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /** The stored body (encoded multipart), undefined once expired/purged. */
   getBody(id: string): Promise<Buffer | undefined>;
+  /**
+   * Replaces a message's content (MM7 ReplaceReq before retrieval): body, content type and size.
+   * Returns false when the message is gone. TTLs are kept.
+   */
+  replaceContent(id: string, contentType: MessageRecord['contentType'], body: Uint8Array): Promise<boolean>;
   /** Removes the body (content) but keeps the records for reporting until retention ends. */
   deleteBody(id: string): Promise<void>;
   /** Removes the message, its recipients and every index entry. */

@@ -14,7 +14,7 @@ export interface MessageControl {
   replace?(vaspId: string, messageId: string, content: { contentType: ContentTypeRecord; body: Uint8Array } | undefined, earliestDelivery?: number): Promise<ControlResult>;
 }
 
-/** Cancel through the relay; a VASP can only touch its own messages (others' look absent). */
+/** Cancel and replace through the relay; a VASP can only touch its own messages (others' look absent). */
 export function relayControl(relay: Relay, store: Store): MessageControl {
   return {
     async cancel(vaspId, messageId) {
@@ -22,6 +22,14 @@ export function relayControl(relay: Relay, store: Store): MessageControl {
       if (!m || (m.origin.kind !== 'mm7' && m.origin.kind !== 'rest') || m.origin.vaspId !== vaspId) return { outcome: 'not-found', recipients: 0 };
       const r = await relay.cancel(messageId);
       return { outcome: r.cancelled > 0 ? 'done' : 'too-late', recipients: r.cancelled };
+    },
+    async replace(vaspId, messageId, content) {
+      const m = await store.getMessage(messageId);
+      if (!m || (m.origin.kind !== 'mm7' && m.origin.kind !== 'rest') || m.origin.vaspId !== vaspId) return { outcome: 'not-found', recipients: 0 };
+      // Nothing to replace with: the other ReplaceReq fields alone do not change what handsets get.
+      if (!content) return { outcome: 'done', recipients: 0 };
+      const r = await relay.replace(messageId, content);
+      return { outcome: r === 'replaced' ? 'done' : r, recipients: r === 'replaced' ? m.recipientCount : 0 };
     },
   };
 }

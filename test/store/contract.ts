@@ -211,6 +211,18 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     now -= 2000;
   });
 
+  t.test('replaceContent swaps body, content type and size of a stored message', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const { message, recipients } = sampleMessage(1);
+    await store.createMessage(message, Buffer.from('old'), recipients, []);
+    const ct = { mediaType: 'application/vnd.wap.multipart.related', params: { type: 'application/smil' } };
+    t.equal(await store.replaceContent(message.id, ct, Buffer.from('new body')), true);
+    t.same(await store.getBody(message.id), Buffer.from('new body'));
+    t.match(await store.getMessage(message.id), { contentType: ct, contentSize: 8, subject: { text: 'Hello' } });
+    t.equal(await store.replaceContent('missing', ct, Buffer.from('x')), false);
+  });
+
   t.test('cacheAdd counts atomically within a fixed window', async (t) => {
     const store = await factory.create(clock);
     t.teardown(() => store.close());

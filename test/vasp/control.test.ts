@@ -1,6 +1,6 @@
 import t from 'tap';
-import { buildVaspRsp, parseMm7Message, type DeliverReq, type Mm7Response, type SoapFault } from '../../protocol/mm7/index.js';
-import { decode, encode, type NotificationInd, type SendConf } from '../../protocol/mms/index.js';
+import { buildVaspRsp, parseMm7Message, type DeliverReq, type Mm7Response } from '../../protocol/mm7/index.js';
+import { decode, encode, type NotificationInd, type RetrieveConf, type SendConf } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 import type { Gateway } from '../../src/gateway.js';
 import { NS_REL6_14, SOAP } from '../mm7/fixtures.js';
@@ -52,8 +52,31 @@ t.test('CancelReq withdraws the message from recipients that have not retrieved 
   const del = await fetch(`${gw.url}/api/v1/messages/${id2}`, { method: 'DELETE', headers: { authorization: bearer('TNN') } });
   t.same(await del.json(), { messageId: id2, cancelled: 1 });
   t.equal(await gw.store.getBody(id2), undefined, 'content removed once nobody can retrieve it');
-  const replace = await mm7(gw, `<ReplaceReq xmlns="${NS_REL6_14}"><MM7Version>6.8.0</MM7Version><MessageID>${id2}</MessageID></ReplaceReq>`);
-  t.match((replace.msg.operation as SoapFault).error, { status: { code: 4003 } }, 'ReplaceReq is not supported yet');
+});
+
+t.test('ReplaceReq swaps the content while nobody has retrieved it', async (t) => {
+  const { gw, transport } = await vaspGateway(t, (c) => {
+    c.vasp.accounts = [account('TNN'), account('OTHER', { shortCodes: ['777'] })];
+  });
+  const id = await restSend(gw, ['+15550007101']);
+  const replaceReq = (messageId: string, text: string) => {
+    const env = `<?xml version="1.0"?><env:Envelope xmlns:env="${SOAP}"><env:Header><TransactionID xmlns="${NS_REL6_14}">r1</TransactionID></env:Header><env:Body><ReplaceReq xmlns="${NS_REL6_14}"><MM7Version>6.8.0</MM7Version><MessageID>${messageId}</MessageID><Content href="cid:new"/></ReplaceReq></env:Body></env:Envelope>`;
+    return `--R\r\nContent-Type: text/xml\r\nContent-ID: <e>\r\n\r\n${env}\r\n--R\r\nContent-Type: text/plain; charset=utf-8\r\nContent-ID: <new>\r\n\r\n${text}\r\n--R--\r\n`;
+  };
+  const post = async (body: string, auth = basic('TNN')) => {
+    const res = await fetch(`${gw.url}/mm7`, { method: 'POST', headers: { authorization: auth, 'content-type': 'multipart/related; type="text/xml"; start="<e>"; boundary=R' }, body });
+    return parseMm7Message(res.headers.get('content-type')!, Buffer.from(await res.arrayBuffer())).operation as Mm7Response;
+  };
+  t.match(await post(replaceReq(id, 'corrected'), basic('OTHER')), { type: 'ReplaceRsp', status: { code: 2005 } });
+  t.match(await post(replaceReq(id, 'corrected text')), { type: 'ReplaceRsp', status: { code: 1000 } });
+  t.equal((await gw.store.getMessage(id))!.contentSize, (await gw.store.getBody(id))!.length);
+
+  const push = await until(() => transport.pushes.find((p) => p.destination === '+15550007101'), 'notification');
+  const n = decode(decodeWspPush(push.pdu).body) as NotificationInd;
+  const conf = decode(Buffer.from(await (await fetch(n.contentLocation)).arrayBuffer())) as RetrieveConf;
+  t.same(conf.parts?.map((p) => Buffer.from(p.data).toString()), ['corrected text'], 'the handset gets the new content');
+  await until(async () => ((await gw.store.listRecipients(id))[0]!.state === 'retrieved' ? true : undefined), 'retrieved');
+  t.match(await post(replaceReq(id, 'too late')), { status: { code: 3001 } }, 'not after retrieval');
 });
 
 t.test('a handset message to a VASP short code becomes a DeliverReq; STOP opts the sender out', async (t) => {

@@ -70,7 +70,7 @@ t.test('JSON send with media by URL: per-recipient answer, SMIL generated, statu
     return s.body!.recipients[0].state === 'notified' ? s : undefined;
   }, 'notified state');
   t.match(status.body, { messageId: id, from: '12345', subject: 'Promo', recipients: [{ to: '+15550001001', state: 'notified' }] });
-  t.same(status.body!.recipients[0].history.map((h: any) => h.state), ['accepted', 'notifying', 'notified']);
+  t.same(status.body!.recipients[0].history.map((h: any) => h.state), ['accepted', 'notified']);
   const one = await api(gw, 'GET', `/messages/${id}/recipients/${encodeURIComponent('+15550001001')}`);
   t.match(one, { status: 200, body: { to: '+15550001001', state: 'notified' } });
   t.equal((await api(gw, 'GET', `/messages/${id}/recipients/15550001002`)).status, 404);
