@@ -159,7 +159,9 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
               list.push(...value.split(',').map((s) => s.trim()).filter(Boolean));
               fields.to = list;
             } else if (part.fieldname === 'media') {
-              ((fields.media as unknown[] | undefined) ?? (fields.media = [])) && (fields.media as unknown[]).push({ url: value });
+              const list = (fields.media as unknown[] | undefined) ?? [];
+              list.push({ url: value });
+              fields.media = list;
             } else fields[part.fieldname] = value;
           }
           uploads.set(req, files);
@@ -236,7 +238,8 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
       const ttl = config.idempotencyTtlSeconds * 1000;
       const idemKey = key ? `${account.id}:${key}` : undefined;
       if (idemKey) {
-        const prior = await store.cacheSetIfAbsent('vasp-idem', idemKey, Buffer.from(JSON.stringify({ state: 'pending', digest })), ttl);
+        // A short lease while pending: a node that dies mid-request must not block the key for a day.
+        const prior = await store.cacheSetIfAbsent('vasp-idem', idemKey, Buffer.from(JSON.stringify({ state: 'pending', digest })), Math.min(ttl, 120_000));
         if (prior) {
           const p = JSON.parse(prior.toString('utf8')) as { state: string; digest: string; status?: number; body?: unknown };
           if (p.digest !== digest) return reply.code(422).send({ error: 'idempotency-key-reused', message: 'this Idempotency-Key was used for a different request' });
