@@ -28,7 +28,7 @@ export interface VaspAccount {
   /** Recipients accepted per UTC day across all nodes; 0 = unlimited. */
   dailyQuota?: number;
   quietHours?: QuietHours;
-  /** Where MM7 DeliveryReportReq / ReadReplyReq / DeliverReq go. */
+  /** Where MM7 DeliveryReportReq / ReadReplyReq / DeliverReq go; `https://user:pass@host/...` sends HTTP Basic. */
   reportUrl?: string;
   /** Default webhook URL for REST messages that name none. */
   webhookUrl?: string;

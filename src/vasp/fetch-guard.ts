@@ -43,6 +43,8 @@ export interface GuardedRequest {
   timeoutMs: number;
   maxBytes: number;
   allowPrivate: boolean;
+  /** user:password in the URL become HTTP Basic (configured VASP endpoints); refused otherwise. */
+  allowCredentials?: boolean;
 }
 
 export interface GuardedResponse {
@@ -65,7 +67,7 @@ export function guardedRequest(url: string, o: GuardedRequest): Promise<GuardedR
     return Promise.reject(new FetchError(`not a URL: ${url.slice(0, 100)}`, false));
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return Promise.reject(new FetchError(`scheme ${u.protocol} not allowed`, false));
-  if (u.username || u.password) return Promise.reject(new FetchError('credentials in URLs are not allowed', false));
+  if ((u.username || u.password) && !o.allowCredentials) return Promise.reject(new FetchError('credentials in URLs are not allowed', false));
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) && !o.allowPrivate && isPrivateAddress(host)) return Promise.reject(new FetchError(`${host} is a private or loopback address`, false));
   const lookup: LookupFunction = (hostname, options, cb) => {

@@ -174,6 +174,7 @@ export class VaspReports {
         timeoutMs: this.d.config.reports.timeoutMs,
         maxBytes: 64 * 1024,
         allowPrivate: true,
+        allowCredentials: true,
       });
       const rsp = this.readMm7Answer(res.status, res.headers['content-type'], res.body, expect);
       if (rsp.ok) {

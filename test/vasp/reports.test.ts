@@ -112,7 +112,7 @@ t.test('MM7: DeliveryReportReq and ReadReplyReq to the VASP in its namespace, re
   });
   const { gw, transport } = await vaspGateway(t, (c) => {
     fastRetries(c);
-    c.vasp.accounts = [account('TNN', { reportUrl: vasp.url })];
+    c.vasp.accounts = [account('TNN', { reportUrl: vasp.url.replace('http://', 'http://gw:s%40cret@') })];
   });
   const env = `<?xml version="1.0"?><env:Envelope xmlns:env="${SOAP}"><env:Header><mm7:TransactionID xmlns:mm7="${NS_REL5_12}">tx-dr</mm7:TransactionID></env:Header><env:Body>
 <mm7:SubmitReq xmlns:mm7="${NS_REL5_12}"><mm7:MM7Version>5.3.0</mm7:MM7Version><mm7:SenderIdentification><mm7:VASPID>TNN</mm7:VASPID><mm7:SenderAddress><mm7:ShortCode>12345</mm7:ShortCode></mm7:SenderAddress></mm7:SenderIdentification>
@@ -129,6 +129,7 @@ t.test('MM7: DeliveryReportReq and ReadReplyReq to the VASP in its namespace, re
   t.match(dr.operation as DeliveryReportReq, { mm7Version: '5.3.0', mmsRelayServerId: 'mmsc', messageId, recipient: { kind: 'Number', value: '+15550006010' }, sender: { kind: 'ShortCode', value: '12345' }, mmStatus: 'Retrieved' });
   t.equal(vasp.received[0]!.status, 500, 'first attempt failed and was retried');
   t.equal(vasp.received[0]!.headers.soapaction, '""');
+  t.equal(vasp.received[0]!.headers.authorization, `Basic ${Buffer.from('gw:s@cret').toString('base64')}`, 'credentials of the report URL sent as HTTP Basic');
 
   await readRec(gw, messageId, '+15550006010');
   const rr = await until(() => vasp.received.map((r) => parseMm7Message(String(r.headers['content-type']), r.body)).find((m) => m.operation.type === 'ReadReplyReq'), 'ReadReplyReq');
