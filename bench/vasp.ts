@@ -119,6 +119,9 @@ async function main(): Promise<void> {
       const b = mm7Body(batch, s);
       return { url: `${base}/mm7`, method: 'POST' as const, headers: { authorization: `Basic ${Buffer.from('bench:bench').toString('base64')}`, 'content-type': b.contentType }, body: b.body };
     };
+    // Warm-up (not measured): the first seconds after start run cold code and a cold LMDB map.
+    await autocannon({ connections: 8, duration: 3, ...rest(1)(++seed) });
+    await autocannon({ connections: 8, duration: 3, ...mm7(1)(++seed) });
     await scenario('REST, 1 recipient', 1, rest(1));
     await scenario('REST, batches of 100', 100, rest(100));
     await scenario('REST, batches of 1000', 1000, rest(1000));
