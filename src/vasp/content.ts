@@ -142,3 +142,19 @@ export function mimeFromStored(contentType: ContentTypeRecord, body: Uint8Array)
   params.boundary = boundary;
   return { contentType: formatContentType({ mediaType: related ? 'multipart/related' : 'multipart/mixed', params }), body: out };
 }
+
+/** Text and part list of a stored message (for MO webhooks and keyword checks); empty if unreadable. */
+export function textOfStored(body: Uint8Array): { text: string; parts: { contentType: string; size: number; name?: string }[] } {
+  try {
+    const parts = readMultipart(new WspReader(body), { strict: false, warn: () => undefined, depth: 0 });
+    return {
+      text: parts
+        .filter((p) => p.contentType.type === 'text/plain')
+        .map((p) => Buffer.from(p.data).toString('utf8'))
+        .join('\n'),
+      parts: parts.map((p) => ({ contentType: p.contentType.type, size: p.data.length, ...(p.contentLocation ? { name: p.contentLocation } : {}) })),
+    };
+  } catch {
+    return { text: '', parts: [] };
+  }
+}

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { WspReader, readMultipart } from '../../protocol/wsp/index.js';
 import { msisdnOf } from '../relay/address.js';
 import type { MessageRecord, RecipientRecord } from '../relay/model.js';
 import type { NotificationPort, PushOutcome } from '../relay/ports.js';
@@ -7,6 +6,7 @@ import type { Relay } from '../relay/relay.js';
 import type { Store } from '../store/types.js';
 import type { VaspAccounts } from './accounts.js';
 import type { VaspConfig } from './config.js';
+import { textOfStored } from './content.js';
 import type { OptOutList } from './opt-out.js';
 import type { VaspReports } from './reports.js';
 
@@ -20,22 +20,11 @@ export interface MoDeps {
   logger: Logger;
 }
 
-/** The text/plain parts of a stored message, joined. */
-function textOf(body: Buffer): string {
-  try {
-    return readMultipart(new WspReader(body), { strict: false, warn: () => undefined, depth: 0 })
-      .filter((p) => p.contentType.type === 'text/plain')
-      .map((p) => Buffer.from(p.data).toString('utf8'))
-      .join(' ');
-  } catch {
-    return '';
-  }
-}
 
 /**
  * Messages from handsets to a VASP's short code (MO): instead of a WAP Push, the recipient is the
- * VASP, reached by an MM7 DeliverReq (a durable job; the recipient counts as retrieved once the VASP
- * accepted it). A STOP keyword opts the sender out of that VASP's messages. Every other recipient
+ * VASP, reached by an MM7 DeliverReq or, for REST accounts, an 'mo-message' webhook (durable jobs;
+ * the recipient counts as retrieved once the VASP accepted it). A STOP keyword opts the sender out of that VASP's messages. Every other recipient
  * goes to `inner`, the handset notifier.
  */
 export function moNotifier(inner: NotificationPort, d: MoDeps): NotificationPort {
@@ -47,16 +36,15 @@ export function moNotifier(inner: NotificationPort, d: MoDeps): NotificationPort
       const sender = msisdnOf(message.from);
       const ctx = { msgId: message.id, vasp: account.id, from: sender };
       const body = await d.store.getBody(message.id);
-      const text = body ? textOf(body).trim().toUpperCase() : '';
+      const text = body ? textOfStored(body).text.trim().toUpperCase() : '';
       if (stop.has(text) && /^\+\d{7,15}$/.test(sender)) {
         await d.optOut.add(account.id, sender, `${text} to ${msisdnOf(recipient.address)}`);
         d.logger.info(ctx, 'handset opted out of a VASP by keyword');
       }
-      if (account.reportUrl) {
-        await d.outbound.scheduleDeliver(account, message, recipient);
-        d.logger.info(ctx, 'handset message to a VASP short code: DeliverReq scheduled');
+      if (await d.outbound.scheduleDeliver(account, message, recipient)) {
+        d.logger.info({ ...ctx, via: account.reportUrl ? 'mm7' : 'webhook' }, 'handset message to a VASP short code: delivery to the VASP scheduled');
       } else {
-        d.logger.info(ctx, 'handset message to a VASP short code without reportUrl: not forwarded');
+        d.logger.info(ctx, 'handset message to a VASP short code without reportUrl or webhookUrl: not forwarded');
         await d.relay.retrievalCompleted(recipient);
       }
       return { ok: true, link: 'vasp' };

@@ -16,7 +16,7 @@ import type { Store } from '../store/types.js';
 import type { VaspAccounts } from './accounts.js';
 import type { VaspAccount, VaspConfig } from './config.js';
 import { FetchError, guardedRequest } from './fetch-guard.js';
-import { mimeFromStored } from './content.js';
+import { mimeFromStored, textOfStored } from './content.js';
 
 /** Relay delivery statuses -> MM7 MMStatus (TS 23.140 §8.9; 'unreachable' has no MM7 word). */
 const MM7_DELIVERY: Record<DeliveryStatus, string> = {
@@ -94,10 +94,17 @@ export class VaspReports {
     return { [MM7_JOB]: (j) => this.runMm7(j), [WEBHOOK_JOB]: (j) => this.runWebhook(j) };
   }
 
-  /** Schedules a DeliverReq of a handset's message to a VASP short code (MO). */
-  async scheduleDeliver(account: VaspAccount, message: MessageRecord, recipient: RecipientRecord): Promise<void> {
-    await this.d.store.scheduleJobs([{ type: MM7_JOB, dueAt: 0, key: `mm7deliver:${recipient.id}`, payload: { kind: 'deliver', vaspId: account.id, messageId: message.id, rid: recipient.id } }]);
+  /**
+   * Schedules the delivery of a handset's message to a VASP short code (MO): an MM7 DeliverReq to
+   * the account's reportUrl, else an 'mo-message' webhook to its webhookUrl. False when it has neither.
+   */
+  async scheduleDeliver(account: VaspAccount, message: MessageRecord, recipient: RecipientRecord): Promise<boolean> {
+    const payload = { vaspId: account.id, messageId: message.id, rid: recipient.id };
+    if (account.reportUrl) await this.d.store.scheduleJobs([{ type: MM7_JOB, dueAt: 0, key: `mm7deliver:${recipient.id}`, payload: { kind: 'deliver', ...payload } }]);
+    else if (account.webhookUrl) await this.d.store.scheduleJobs([{ type: WEBHOOK_JOB, dueAt: 0, key: `whmo:${recipient.id}`, payload: { kind: 'mo', ...payload } }]);
+    else return false;
     this.d.nudge?.();
+    return true;
   }
 
   private async runMm7(job: JobRecord): Promise<JobOutcome> {
@@ -209,18 +216,32 @@ export class VaspReports {
   }
 
   private async runWebhook(job: JobRecord): Promise<JobOutcome> {
-    const p = job.payload as { kind: 'delivery' | 'read'; messageId: string; rid?: string; status: string; reader?: string; at: number };
+    const p = job.payload as { kind: 'delivery' | 'read' | 'mo'; messageId: string; rid?: string; status: string; reader?: string; at: number; vaspId?: string };
     const message = await this.d.store.getMessage(p.messageId);
-    if (!message || message.origin.kind !== 'rest') return { done: true };
-    const account = this.d.accounts.get(message.origin.vaspId);
-    const url = message.origin.webhookUrl;
+    if (!message) return { done: true };
+    let account: VaspAccount | undefined;
+    let url: string | undefined;
+    if (p.kind === 'mo') {
+      account = this.d.accounts.get(String(p.vaspId));
+      url = account?.webhookUrl;
+    } else if (message.origin.kind === 'rest') {
+      account = this.d.accounts.get(message.origin.vaspId);
+      url = message.origin.webhookUrl;
+    }
     const ctx = { job: job.key, msgId: message.id, vasp: account?.id, kind: p.kind };
     if (!account || !url) return { done: true };
     const recipient = p.rid ? await this.d.store.getRecipient(p.rid) : undefined;
-    const event: Record<string, unknown> =
-      p.kind === 'delivery'
-        ? { event: 'delivery-report', messageId: message.id, recipient: recipient ? bare(recipient.address) : undefined, status: p.status, at: new Date(Number(p.at)).toISOString() }
-        : { event: 'read-report', messageId: message.id, recipient: bare(String(p.reader)), status: p.status, at: new Date(Number(p.at)).toISOString() };
+    let event: Record<string, unknown>;
+    if (p.kind === 'delivery') {
+      event = { event: 'delivery-report', messageId: message.id, recipient: recipient ? bare(recipient.address) : undefined, status: p.status, at: new Date(Number(p.at)).toISOString() };
+    } else if (p.kind === 'read') {
+      event = { event: 'read-report', messageId: message.id, recipient: bare(String(p.reader)), status: p.status, at: new Date(Number(p.at)).toISOString() };
+    } else {
+      if (!recipient) return { done: true };
+      const body = await this.d.store.getBody(message.id);
+      if (!body) return { done: true };
+      event = { event: 'mo-message', messageId: message.id, from: bare(message.from), to: bare(recipient.address), at: new Date(message.createdAt).toISOString(), ...moSummary(message, body) };
+    }
     event.id = job.key ?? job.id;
     event.vaspId = account.id;
     const body = JSON.stringify(event);
@@ -240,6 +261,7 @@ export class VaspReports {
       });
       if (res.status >= 200 && res.status < 300) {
         this.d.logger.info({ ...ctx, attempt: job.attempts + 1, status: res.status }, 'webhook delivered');
+        if (p.kind === 'mo' && recipient) await this.d.onDelivered?.(recipient);
         return { done: true };
       }
       // 4xx other than 408/429 means the receiver will not take it; retrying only adds load.
@@ -270,3 +292,13 @@ export class VaspReports {
   }
 }
 
+
+/** What an 'mo-message' webhook says about the content: subject, text, and the parts by type and size. */
+function moSummary(message: MessageRecord, body: Buffer): Record<string, unknown> {
+  const { text, parts } = textOfStored(body);
+  return {
+    ...(message.subject?.text ? { subject: message.subject.text } : {}),
+    ...(text ? { text } : {}),
+    parts: parts.map((p) => ({ contentType: p.contentType, size: p.size, ...(p.name ? { name: p.name } : {}) })),
+  };
+}

@@ -132,3 +132,38 @@ t.test('quiet hours: a message sent inside the window is held until it ends', as
   t.equal(transport.pushes.length, 0);
   t.equal((await gw.store.listRecipients(body.messageId))[0]!.state, 'accepted');
 });
+
+t.test('a handset message to the short code of a REST account arrives as a signed mo-message webhook', async (t) => {
+  const hook = await receiver(t, () => ({ status: 200 }));
+  const { gw } = await vaspGateway(t, (c) => {
+    c.vasp.accounts = [account('TNN', { webhookUrl: hook.url, webhookSecret: 'mo-secret-0123456789' })];
+  });
+  const sendReq = encode({
+    type: 'm-send-req',
+    transactionId: 'mo-2',
+    mmsVersion: '1.2',
+    from: '<insert-address-token>',
+    to: ['12345/TYPE=PLMN'],
+    subject: 'entry',
+    contentType: { type: 'application/vnd.wap.multipart.mixed', params: {} },
+    parts: [
+      { contentType: { type: 'text/plain', params: { charset: 'utf-8' } }, contentLocation: 'text.txt', data: Buffer.from('WIN 42') },
+      { contentType: { type: 'image/gif', params: {} }, contentLocation: 'photo.gif', data: Buffer.alloc(30, 1) },
+    ],
+  });
+  const res = await fetch(`${gw.url}/mms`, { method: 'POST', headers: { 'content-type': 'application/vnd.wap.mms-message', 'x-msisdn': '15550008002' }, body: sendReq });
+  const conf = decode(Buffer.from(await res.arrayBuffer())) as SendConf;
+  const got = await until(() => hook.received[0], 'mo-message webhook');
+  t.match(JSON.parse(got.body.toString()), {
+    event: 'mo-message',
+    messageId: conf.messageId,
+    from: '+15550008002',
+    to: '12345',
+    subject: 'entry',
+    text: 'WIN 42',
+    parts: [{ contentType: 'text/plain', size: 6 }, { contentType: 'image/gif', size: 30, name: 'photo.gif' }],
+    vaspId: 'TNN',
+  });
+  t.match(got.headers['x-mmsc-signature'], /^sha256=[0-9a-f]{64}$/);
+  await until(async () => ((await gw.store.listRecipients(conf.messageId!))[0]!.state === 'retrieved' ? true : undefined), 'MO recipient retrieved');
+});
