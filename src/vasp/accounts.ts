@@ -35,8 +35,17 @@ export class VaspAccounts {
    * (tens of ms), and VASPs send every request with the same credentials. Bounded.
    */
   private readonly verified = new Set<string>();
+  /**
+   * Recent failed password checks per user name. Each check is ~50 ms of synchronous scrypt, so a
+   * flood of wrong passwords would stall every interface of the node; past the limit a user's
+   * unverified passwords are refused without hashing until the window ends. Credentials verified
+   * before still pass (they are answered from `verified`), so an attacker cannot lock a working VASP out.
+   */
+  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly now: () => number;
 
-  constructor(accounts: readonly VaspAccount[]) {
+  constructor(accounts: readonly VaspAccount[], opts: { now?: () => number } = {}) {
+    this.now = opts.now ?? Date.now;
     accounts.forEach((a, i) => {
       const key = `vasp.accounts[${i}]`;
       if (this.byId.has(a.id)) throw new ConfigError(`${key}.id`, `duplicate VASP id "${a.id}"`);
@@ -93,7 +102,18 @@ export class VaspAccounts {
     if (!account || !account.passwordHash) return { ok: false, reason: `unknown user "${user.slice(0, 64)}"` };
     const digest = createHash('sha256').update(account.passwordHash).update('\0').update(password).digest('base64');
     if (this.verified.has(digest)) return { ok: true, account };
-    if (!verifyPassword(password, account.passwordHash)) return { ok: false, reason: `wrong password for "${user}"` };
+    const now = this.now();
+    let f = this.failures.get(user);
+    if (f && now - f.since >= FAILURE_WINDOW_MS) {
+      this.failures.delete(user);
+      f = undefined;
+    }
+    if (f && f.count >= MAX_FAILURES) return { ok: false, reason: `too many failed passwords for "${user}"; not checked until the window ends` };
+    if (!verifyPassword(password, account.passwordHash)) {
+      if (f) f.count++;
+      else this.failures.set(user, { count: 1, since: now });
+      return { ok: false, reason: `wrong password for "${user}"` };
+    }
     if (this.verified.size >= 1024) this.verified.clear();
     this.verified.add(digest);
     return { ok: true, account };
@@ -118,6 +138,9 @@ export class VaspAccounts {
     return list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
   }
 }
+
+const MAX_FAILURES = 5;
+const FAILURE_WINDOW_MS = 60_000;
 
 function verifyPassword(password: string, stored: string): boolean {
   const [, salt, hash] = stored.split('$');

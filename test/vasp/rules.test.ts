@@ -82,3 +82,18 @@ t.test('the example config file validates, VASP section included', async (t) => 
   t.ok(new VaspAccounts(cfg.vasp.accounts).basic(`Basic ${Buffer.from('acme-news:change-me').toString('base64')}`).ok, 'the documented password works');
   t.throws(() => loadConfig({ env: {}, overrides: { vasp: { accounts: [{ id: 'x', apiKeys: ['plain-key'] }] } } }), /vasp\.accounts\[0\]\.apiKeys\[0\]/);
 });
+
+t.test('a flood of wrong passwords is refused without hashing, and a VASP already verified keeps working', async (t) => {
+  let now = 1_000_000;
+  const accounts = new VaspAccounts([{ id: 'a', passwordHash: hashPassword('right') }], { now: () => now });
+  const b64 = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
+  t.match(accounts.basic(b64('a:right')), { ok: true }, 'the VASP verified once');
+  for (let i = 0; i < 5; i++) t.match(accounts.basic(b64(`a:guess-${i}`)), { ok: false, reason: /wrong password/ });
+  t.match(accounts.basic(b64('a:guess-5')), { ok: false, reason: /too many failed passwords/ }, 'past the limit: refused unchecked');
+  t.match(accounts.basic(b64('a:right')), { ok: true }, 'verified credentials still pass during the lock');
+  const fresh = new VaspAccounts([{ id: 'a', passwordHash: hashPassword('right') }], { now: () => now });
+  for (let i = 0; i < 5; i++) fresh.basic(b64(`a:guess-${i}`));
+  t.match(fresh.basic(b64('a:right')), { ok: false, reason: /too many failed passwords/ }, 'unverified right password waits too');
+  now += 60_000;
+  t.match(fresh.basic(b64('a:right')), { ok: true }, 'after the window the password is checked again');
+});
