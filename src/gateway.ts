@@ -14,6 +14,7 @@ import type { Store } from './store/types.js';
 import { SenderResolver } from './mm1/identity.js';
 import { Mm1Notifier, Mm1ReportPort } from './mm1/pushes.js';
 import { mm1Routes } from './mm1/routes.js';
+import { createVasp, type Vasp } from './vasp/index.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -32,6 +33,7 @@ export interface Gateway {
   metrics: Metrics;
   runner: JobRunner;
   transport: PushTransport;
+  vasp: Vasp;
   /** Base URL the HTTP server listens on. */
   url: string;
   stop(): Promise<void>;
@@ -79,10 +81,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     onTransition: (r) => metrics.transitions.inc({ to: r.state }),
   });
   relayRef = relay;
+  const vasp = createVasp({ config, store, relay, logger, metrics, clock: opts.clock, nudge: () => runner?.nudge() });
+  Object.assign(reports, vasp.reports);
   runner = new JobRunner({
     store,
     logger,
-    handlers: relay.jobHandlers(),
+    handlers: { ...relay.jobHandlers(), ...vasp.jobHandlers },
     concurrency: config.relay.jobConcurrency,
     leaseMs: config.node.jobLeaseSeconds * 1000,
     clock: opts.clock,
@@ -94,13 +98,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   reports.mm1 = new Mm1ReportPort(transport);
   const sender = new SenderResolver(config.mm1);
-  const app = buildApp({ config, logger, metrics, store, health, plugins: [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics }) }] });
+  const app = buildApp({ config, logger, metrics, store, health, plugins: [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics }) }, { plugin: vasp.plugin }] });
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
   const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
-  notifier.target = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
+  notifier.target = vasp.moNotifier(new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock }));
   runner.start();
   const sweeper = setInterval(() => {
     store.sweep(Date.now()).catch((err) => logger.warn({ err }, 'store sweep failed'));
@@ -117,6 +121,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     metrics,
     runner,
     transport,
+    vasp,
     url,
     stop() {
       stopped ??= (async () => {
