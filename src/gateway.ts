@@ -14,6 +14,8 @@ import type { Store } from './store/types.js';
 import { SenderResolver } from './mm1/identity.js';
 import { Mm1Notifier, Mm1ReportPort } from './mm1/pushes.js';
 import { mm1Routes } from './mm1/routes.js';
+import { Adaptation } from './adapt/service.js';
+import { loadDeviceClasses } from './adapt/handset.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -94,7 +96,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   reports.mm1 = new Mm1ReportPort(transport);
   const sender = new SenderResolver(config.mm1);
-  const app = buildApp({ config, logger, metrics, store, health, plugins: [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics }) }] });
+  const adaptation = config.adapt.enabled
+    ? new Adaptation({ config: config.adapt, store, logger, classes: loadDeviceClasses(resolve(config.adapt.deviceClassesFile)), clock: opts.clock })
+    : undefined;
+  const app = buildApp({ config, logger, metrics, store, health, plugins: [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) }] });
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;

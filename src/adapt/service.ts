@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import type { AdaptConfig } from '../config/index.js';
+import type { MessageRecord } from '../relay/model.js';
+import type { Store } from '../store/types.js';
+import { MessageAdapter, type MediaTranscoder } from './adapter.js';
+import { CapabilityResolver, type RequestHeaders } from './capabilities.js';
+import { capabilityKey, type DeviceClasses, type Handset } from './handset.js';
+import { VariantCache, type Variant } from './variants.js';
+
+export interface AdaptationDeps {
+  config: AdaptConfig;
+  store: Store;
+  logger: Logger;
+  classes: DeviceClasses;
+  media?: MediaTranscoder;
+  clock?: () => number;
+}
+
+export interface RetrievalVariant extends Variant {
+  handset: Handset;
+  /** Served from the variant cache. */
+  cached: boolean;
+}
+
+/** Content adaptation as the retrieval route sees it: handset in, variant of the message out. */
+export class Adaptation {
+  readonly resolver: CapabilityResolver;
+  readonly adapter: MessageAdapter;
+  private readonly variants: VariantCache;
+
+  constructor(d: AdaptationDeps) {
+    this.resolver = new CapabilityResolver({ config: d.config, store: d.store, classes: d.classes, logger: d.logger });
+    this.adapter = new MessageAdapter({ maxInputPixels: d.config.images.maxInputPixels, replacementText: d.config.replacementText, media: d.media });
+    this.variants = new VariantCache(d.store, d.config.variantCacheSeconds * 1000, d.clock);
+  }
+
+  /** `reserve`: octets the m-retrieve-conf takes besides the body. */
+  async forRetrieval(message: MessageRecord, body: Uint8Array, headers: RequestHeaders, reserve: number): Promise<RetrievalVariant> {
+    const handset = await this.resolver.resolve(headers);
+    const { variant, hit } = await this.variants.get(message.id, capabilityKey(handset), message.expiresAt, async () => {
+      const a = await this.adapter.adapt(message.contentType, body, handset, reserve);
+      return { contentType: a.contentType, body: a.body, fits: a.fits, changes: a.changes };
+    });
+    return { ...variant, handset, cached: hit };
+  }
+}
