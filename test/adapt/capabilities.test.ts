@@ -84,10 +84,10 @@ t.test('x-wap-profile-diff overrides the fetched profile', async (t) => {
 
 t.test('SSRF guard: private and loopback targets are refused unless configured', async (t) => {
   const srv = await httpServer(t, { '/p.xml': (_q, s) => s.writeHead(200).end(uaprofXml({ maxSize: 1 })) });
-  await t.rejects(guardedFetch(`${srv.url}/p.xml`, { timeoutMs: 1000, maxBytes: 1000, allowPrivate: false }), { reason: 'blocked' });
-  await t.rejects(guardedFetch(`http://localhost:${new URL(srv.url).port}/p.xml`, { timeoutMs: 1000, maxBytes: 1000, allowPrivate: false }), { reason: 'blocked' }, 'a name resolving to loopback');
-  await t.rejects(guardedFetch('http://[::ffff:10.1.2.3]/x', { timeoutMs: 1000, maxBytes: 1000, allowPrivate: false }), { reason: 'blocked' });
-  await t.rejects(guardedFetch('file:///etc/passwd', { timeoutMs: 1000, maxBytes: 1000, allowPrivate: true }), { reason: 'url' });
+  await t.rejects(guardedFetch(`${srv.url}/p.xml`, { timeoutMs: 1000, maxBytes: 1000, allowPrivate: false }), reason('blocked'));
+  await t.rejects(guardedFetch(`http://localhost:${new URL(srv.url).port}/p.xml`, { timeoutMs: 1000, maxBytes: 1000, allowPrivate: false }), reason('blocked'), 'a name resolving to loopback');
+  await t.rejects(guardedFetch('http://[::ffff:10.1.2.3]/x', { timeoutMs: 1000, maxBytes: 1000, allowPrivate: false }), reason('blocked'));
+  await t.rejects(guardedFetch('file:///etc/passwd', { timeoutMs: 1000, maxBytes: 1000, allowPrivate: true }), reason('url'));
   t.ok((await guardedFetch(`${srv.url}/p.xml`, { timeoutMs: 1000, maxBytes: 100000, allowPrivate: true })).length > 0);
   for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.5', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', 'fe80::1', '100.64.0.1']) t.ok(isPrivateAddress(a), a);
   for (const a of ['8.8.8.8', '2001:4860:4860::8888', '172.32.0.1']) t.notOk(isPrivateAddress(a), a);
@@ -108,3 +108,8 @@ t.test('device class documents are validated; the capability key depends on the 
   t.equal(capabilityKey(a), capabilityKey({ ...a, source: 'uaprof', className: 'z', accept: ['a', 'b'] }));
   t.not(capabilityKey(a), capabilityKey({ ...a, maxMessageSize: 1001 }));
 });
+
+/** A FetchError with this reason (tap's ErrorMatch type wants an Error-shaped pattern). */
+function reason(r: string): Error {
+  return { name: 'FetchError', reason: r } as unknown as Error;
+}
