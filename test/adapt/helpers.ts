@@ -60,7 +60,7 @@ export function uaprofXml(o: { maxSize?: number; maxImage?: string; accept?: str
 
 /** A photo-like image (noise over a gradient) that does not compress to nothing. */
 export async function photo(w: number, h: number, format: 'jpeg' | 'png' | 'webp' | 'avif' | 'tiff' = 'jpeg', quality = 92): Promise<Buffer> {
-  const noise = sharp({ create: { width: w, height: h, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } });
+  const noise = sharp({ create: { width: w, height: h, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } });
   const img = sharp(await noise.png().toBuffer()).blur(1.2);
   return format === 'png' ? img.png().toBuffer() : format === 'tiff' ? img.tiff().toBuffer() : img[format]({ quality }).toBuffer();
 }
