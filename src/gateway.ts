@@ -16,6 +16,7 @@ import { Mm1Notifier, Mm1ReportPort } from './mm1/pushes.js';
 import { mm1Routes } from './mm1/routes.js';
 import { Adaptation } from './adapt/service.js';
 import { loadDeviceClasses } from './adapt/handset.js';
+import { detectFfmpeg, FfmpegTranscoder } from './adapt/media.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -96,9 +97,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   reports.mm1 = new Mm1ReportPort(transport);
   const sender = new SenderResolver(config.mm1);
-  const adaptation = config.adapt.enabled
-    ? new Adaptation({ config: config.adapt, store, logger, classes: loadDeviceClasses(resolve(config.adapt.deviceClassesFile)), clock: opts.clock })
-    : undefined;
+  let adaptation: Adaptation | undefined;
+  if (config.adapt.enabled) {
+    const ffmpeg = await detectFfmpeg(config.adapt.media.ffmpegPath);
+    if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, version: ffmpeg.version }, 'ffmpeg found: audio and video are adapted');
+    else logger.warn({ ffmpegPath: config.adapt.media.ffmpegPath }, 'ffmpeg not found: audio and video the handset does not accept are replaced by a text part');
+    health.push({ name: 'ffmpeg', check: async () => ({ ok: ffmpeg !== undefined, detail: ffmpeg ? { path: ffmpeg.path, version: ffmpeg.version } : 'not installed: audio/video adaptation off' }) });
+    const media = ffmpeg ? new FfmpegTranscoder({ info: ffmpeg, concurrency: config.adapt.media.concurrency, timeoutMs: config.adapt.media.timeoutMs, logger }) : undefined;
+    adaptation = new Adaptation({ config: config.adapt, store, logger, classes: loadDeviceClasses(resolve(config.adapt.deviceClassesFile)), media, clock: opts.clock });
+  }
   const app = buildApp({ config, logger, metrics, store, health, plugins: [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) }] });
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();

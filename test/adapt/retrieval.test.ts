@@ -84,3 +84,18 @@ t.test('a retrieval over a real socket is adapted to the UAProf of the retrievin
 function encodeParts(rc: RetrieveConf): Buffer {
   return Buffer.from(rc.parts!.flatMap((p) => [...p.data]));
 }
+
+t.test('/healthz reports whether ffmpeg was found at start', async (t) => {
+  for (const [path, found] of [['ffmpeg', true], ['/nonexistent/ffmpeg', false]] as const) {
+    const config = defaultConfig();
+    config.dataDir = t.testdir({});
+    config.http.host = '127.0.0.1';
+    config.http.port = 0;
+    config.adapt.media.ffmpegPath = path;
+    const gw = await startGateway({ config, logger: silent, transport: new RecordingTransport() });
+    const res = await fetch(`${gw.url}/healthz`);
+    const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail: unknown }> };
+    t.equal(body.checks.ffmpeg?.ok, found, `${path}: ${JSON.stringify(body.checks.ffmpeg)}`);
+    await gw.stop();
+  }
+});
