@@ -17,6 +17,8 @@ import { mm1Routes } from './mm1/routes.js';
 import { Adaptation } from './adapt/service.js';
 import { loadDeviceClasses } from './adapt/handset.js';
 import { detectFfmpeg, FfmpegTranscoder } from './adapt/media.js';
+import { NonMmsNotifier, nonMmsList } from './adapt/non-mms.js';
+import { webViewRoutes } from './adapt/web-view.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -106,13 +108,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const media = ffmpeg ? new FfmpegTranscoder({ info: ffmpeg, concurrency: config.adapt.media.concurrency, timeoutMs: config.adapt.media.timeoutMs, logger }) : undefined;
     adaptation = new Adaptation({ config: config.adapt, store, logger, classes: loadDeviceClasses(resolve(config.adapt.deviceClassesFile)), media, clock: opts.clock });
   }
-  const app = buildApp({ config, logger, metrics, store, health, plugins: [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) }] });
+  const plugins = [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) }, { plugin: webViewRoutes({ relay, webPath: config.adapt.webPath }) }];
+  const app = buildApp({ config, logger, metrics, store, health, plugins });
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
   const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
-  notifier.target = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
+  const mm1Notifier = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
+  notifier.target =
+    config.adapt.nonMmsRecipients.length > 0
+      ? new NonMmsNotifier({ inner: mm1Notifier, transport, isNonMms: nonMmsList(config.adapt.nonMmsRecipients), webBase: `${publicUrl}${config.adapt.webPath}/`, smsText: config.adapt.smsText })
+      : mm1Notifier;
   runner.start();
   const sweeper = setInterval(() => {
     store.sweep(Date.now()).catch((err) => logger.warn({ err }, 'store sweep failed'));
