@@ -73,20 +73,24 @@ export function buildApp(deps: AppDeps): FastifyInstance & { draining: { value: 
     return { status: 'ok', version: packageVersion(), uptimeSeconds: Math.round(process.uptime()), store: deps.store.kind, checks };
   });
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', async (req, reply) => {
+    // The answer names the failing part only; the reason (addresses, driver messages) goes to the
+    // log, since a probe endpoint is often reachable from further than the operator thinks.
     const problems: string[] = [];
     if (draining.value) problems.push('shutting down');
     try {
       await deps.store.ping();
     } catch (err) {
-      problems.push(`store: ${(err as Error).message}`);
+      problems.push('store unavailable');
+      req.log.warn({ err: (err as Error).message }, 'not ready: store unavailable');
     }
     for (const h of deps.health ?? []) {
       try {
         const r = await h.check();
         if (!r.ok && r.critical) problems.push(`${h.name}: not ready`);
       } catch (err) {
-        problems.push(`${h.name}: ${(err as Error).message}`);
+        problems.push(`${h.name}: not ready`);
+        req.log.warn({ err: (err as Error).message, check: h.name }, 'not ready: health check failed');
       }
     }
     if (problems.length) return reply.code(503).send({ ready: false, problems });

@@ -5,7 +5,8 @@
 
 /**
  * Per-recipient delivery state (design.md, "The relay state machine"):
- * accepted -> notifying -> notified -> retrieved -> acknowledged, with side exits.
+ * accepted -> notified -> retrieved -> acknowledged, through 'notifying' only while a failed push is
+ * retried (docs/architecture.md), with side exits.
  */
 export type RecipientState =
   | 'accepted'

@@ -328,12 +328,10 @@ export class Relay {
     const message = await this.store.getMessage(r.messageId);
     if (!message || message.expiresAt <= now) return { done: true };
 
-    let current = r;
-    if (r.state === 'accepted') {
-      const t = await this.move(r, { from: ['accepted'], to: 'notifying' });
-      if (!t || t.state !== 'notifying') return { done: true };
-      current = t;
-    }
+    // No 'notifying' write before the push: it would not prevent a second push after a crash (the
+    // job's lease does that), and it cost one durable write per recipient. 'notifying' now means
+    // "a push was tried and is being retried".
+    const current = r;
 
     let outcome: PushOutcome;
     try {
@@ -369,7 +367,7 @@ export class Relay {
           : { type: 'notify', dueAt: now + wait, key: `giveup:${rid}`, payload: { rid, giveUp: true } };
       const patch: Transition['patch'] = { notifyAttempts: attempts, pushFailures: 0, smsc: { link: outcome.link, messageIds: outcome.messageIds ?? [] } };
       const moved = await this.store.transition(rid, {
-        from: ['notifying', 'notified'],
+        from: ['accepted', 'notifying', 'notified'],
         to: 'notified',
         at: now,
         note: `push ${attempts}`,
@@ -385,16 +383,21 @@ export class Relay {
 
     if (!outcome.temporary) {
       log.warn({ ...ctx, reason: outcome.reason, code: outcome.code }, 'notification refused permanently');
-      await this.move(current, { from: ['notifying', 'notified'], to: 'unreachable', note: outcome.reason, patch: { lastError: outcome.reason } }, 'unreachable');
+      await this.move(current, { from: ['accepted', 'notifying', 'notified'], to: 'unreachable', note: outcome.reason, patch: { lastError: outcome.reason } }, 'unreachable');
       return { done: true };
     }
     const failures = current.pushFailures + 1;
     if (failures >= this.cfg.pushRetry.maxAttempts) {
       log.warn({ ...ctx, reason: outcome.reason, failures }, 'notification failed too often; recipient unreachable');
-      await this.move(current, { from: ['notifying', 'notified'], to: 'unreachable', note: outcome.reason, patch: { lastError: outcome.reason } }, 'unreachable');
+      await this.move(current, { from: ['accepted', 'notifying', 'notified'], to: 'unreachable', note: outcome.reason, patch: { lastError: outcome.reason } }, 'unreachable');
       return { done: true };
     }
-    await this.store.updateRecipient(rid, { pushFailures: failures, lastError: outcome.reason });
+    if (current.state === 'accepted') {
+      const moved = await this.move(current, { from: ['accepted'], to: 'notifying', note: outcome.reason, patch: { pushFailures: failures, lastError: outcome.reason } });
+      if (!moved || moved.state !== 'notifying') return { done: true };
+    } else {
+      await this.store.updateRecipient(rid, { pushFailures: failures, lastError: outcome.reason });
+    }
     const delay = Math.min(this.cfg.pushRetry.initialSeconds * 1000 * 2 ** (failures - 1), this.cfg.pushRetry.maxSeconds * 1000);
     log.info({ ...ctx, reason: outcome.reason, failures, retryInMs: delay }, 'notification push failed; will retry');
     return { retryAt: now + delay, error: outcome.reason };

@@ -55,6 +55,7 @@ t.test('with the store down: 503 with Retry-After, and /readyz fails', async (t)
   t.notMatch(res.body, /ECONNREFUSED|secret|Redis/);
   const ready = await app.inject('/readyz');
   t.equal(ready.statusCode, 503);
+  t.same(ready.json(), { ready: false, problems: ['store unavailable'] }, '/readyz names the part, not the reason');
 });
 
 t.test('client errors keep their status', async (t) => {
