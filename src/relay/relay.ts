@@ -346,7 +346,7 @@ export class Relay {
     if (outcome.ok && outcome.fallbackSms) {
       // A web link went by SMS: no re-notification (the link stays valid until expiry); the page view counts as retrieval.
       const moved = await this.store.transition(rid, {
-        from: ['notifying', 'notified'],
+        from: ['accepted', 'notifying', 'notified'],
         to: 'fallback-sms',
         at: now,
         note: 'SMS with web link',
