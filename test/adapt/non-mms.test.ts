@@ -73,7 +73,10 @@ t.test('a non-MMS recipient gets an SMS with a web link over SMPP; the page show
 
   const sms = await until(() => submits.find((s) => s.to === B), 'SMS to B');
   t.equal(sms.esmClass & 0x40, 0, 'no UDH: a plain text SMS');
-  const text = decodeTextSms({ userData: sms.userData, dataCoding: sms.dataCoding, udhi: false });
+  t.equal(sms.dataCoding, 0, 'GSM 7-bit');
+  // The smpp package decodes data_coding 0 into text and the simulator hands it back as Latin-1, so
+  // the GSM codes themselves are checked in the encoding test above.
+  const text = sms.userData.toString('latin1');
   const url = /(http:\/\/\S+)/.exec(text)?.[1];
   t.ok(url?.startsWith(`${gw.url}/v/`), `link in "${text}"`);
   t.match(text, /from \+15550000001:/);
