@@ -17,7 +17,7 @@ import { mm1Routes } from './mm1/routes.js';
 import { Adaptation } from './adapt/service.js';
 import { loadDeviceClasses } from './adapt/handset.js';
 import { detectFfmpeg, FfmpegTranscoder } from './adapt/media.js';
-import { NonMmsNotifier, nonMmsList } from './adapt/non-mms.js';
+import { NonMmsNotifier, nonMmsList, readNonMmsFile } from './adapt/non-mms.js';
 import { webViewRoutes } from './adapt/web-view.js';
 
 export interface GatewayOptions {
@@ -53,6 +53,8 @@ class PortSwitch implements NotificationPort {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, logger } = opts;
+  // Read before anything is opened: a bad subscriber list stops the start with nothing to clean up.
+  const nonMms = [...config.adapt.nonMmsRecipients, ...(config.adapt.nonMmsFile ? readNonMmsFile(resolve(config.adapt.nonMmsFile)) : [])];
   const store: Store = openStore(config, { clock: opts.clock, logger });
   logger.info({ store: store.kind, dataDir: resolve(config.dataDir), node: config.node.id }, 'store opened');
 
@@ -117,9 +119,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
   const mm1Notifier = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
   notifier.target =
-    config.adapt.nonMmsRecipients.length > 0
-      ? new NonMmsNotifier({ inner: mm1Notifier, transport, isNonMms: nonMmsList(config.adapt.nonMmsRecipients), webBase: `${publicUrl}${config.adapt.webPath}/`, smsText: config.adapt.smsText })
+    nonMms.length > 0
+      ? new NonMmsNotifier({ inner: mm1Notifier, transport, isNonMms: nonMmsList(nonMms), webBase: `${publicUrl}${config.adapt.webPath}/`, smsText: config.adapt.smsText })
       : mm1Notifier;
+  if (nonMms.length > 0) logger.info({ subscribers: nonMms.length }, 'non-MMS subscribers get an SMS with a web link');
   runner.start();
   const sweeper = setInterval(() => {
     store.sweep(Date.now()).catch((err) => logger.warn({ err }, 'store sweep failed'));

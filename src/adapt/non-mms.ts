@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { PushTransport } from '../mm1/transport.js';
 import { msisdnOf } from '../relay/address.js';
 import type { MessageRecord, RecipientRecord } from '../relay/model.js';
@@ -19,6 +20,28 @@ export interface NonMmsNotifierOptions {
 export function nonMmsList(numbers: readonly string[]): (msisdn: string) => boolean {
   const set = new Set(numbers.map((n) => n.replace(/^\+/, '')));
   return (msisdn) => set.has(msisdn.replace(/^\+/, ''));
+}
+
+export class NonMmsListError extends Error {
+  override readonly name = 'NonMmsListError';
+}
+
+/** Reads a subscriber list: one MSISDN a line, blank lines and '#' comments ignored; a bad line is named. */
+export function readNonMmsFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new NonMmsListError(`cannot read the non-MMS subscriber list ${path}: ${(e as Error).message}`);
+  }
+  const out: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') return;
+    if (!/^\+?\d{3,20}$/.test(line)) throw new NonMmsListError(`${path}:${i + 1}: ${JSON.stringify(line.slice(0, 40))} is not an MSISDN`);
+    out.push(line);
+  });
+  return out;
 }
 
 /**

@@ -92,6 +92,8 @@ export interface AdaptConfig {
   variantCacheSeconds: number;
   /** Recipients (MSISDNs with country code, '+' optional) whose handsets cannot receive MMS: they get an SMS with a web link. */
   nonMmsRecipients: string[];
+  /** Subscriber list of non-MMS handsets: a text file, one MSISDN a line ('#' comments); '' = none. Read at start. */
+  nonMmsFile: string;
   /** Path prefix of the web view of a message for non-MMS handsets. */
   webPath: string;
   /** SMS text for non-MMS handsets; `{from}` and `{url}` are replaced. */
@@ -135,6 +137,7 @@ export function defaultConfig(): GatewayConfig {
       replacementText: 'A {type} item of this message could not be shown on this phone.',
       variantCacheSeconds: DAY,
       nonMmsRecipients: [],
+      nonMmsFile: '',
       webPath: '/v',
       smsText: 'You have a picture message from {from}: {url}',
     },
@@ -186,6 +189,7 @@ const SCHEMA: Rule = obj({
     replacementText: str(),
     variantCacheSeconds: int(0, 365 * DAY),
     nonMmsRecipients: arr(str({ pattern: /^\+?\d{3,20}$/, hint: 'an MSISDN with country code' })),
+    nonMmsFile: str(),
     webPath: pathRule,
     smsText: str(),
   }),

@@ -5,6 +5,7 @@ import { SmscSimulator, type SimulatedSubmit } from '../../src/emulator/smsc-sim
 import { startGateway } from '../../src/gateway.js';
 import { decodeTextSms, encodeTextSms } from '../../src/smsc/text-sms.js';
 import { encode, type MmsPdu } from '../../protocol/mms/index.js';
+import { NonMmsListError, readNonMmsFile } from '../../src/adapt/non-mms.js';
 import { silent } from './helpers.js';
 
 const A = '+15550000001';
@@ -43,11 +44,12 @@ t.test('a non-MMS recipient gets an SMS with a web link over SMPP; the page show
   sim.onSubmit((s) => submits.push(s));
 
   const config = defaultConfig();
-  config.dataDir = t.testdir({});
+  const dir = t.testdir({ 'non-mms.txt': '# subscribers without MMS\n\n15550000002  # B\n' });
+  config.dataDir = `${dir}/data`;
   config.http.host = '127.0.0.1';
   config.http.port = 0;
   config.smsc = { url: `smpp://mmsc:secret@127.0.0.1:${smscPort}` };
-  config.adapt.nonMmsRecipients = [B.slice(1)];
+  config.adapt.nonMmsFile = `${dir}/non-mms.txt`;
   const gw = await startGateway({ config, logger: silent });
   t.teardown(() => gw.stop());
 
@@ -119,4 +121,12 @@ t.test('a non-MMS recipient gets an SMS with a web link over SMPP; the page show
 
   t.equal((await fetch(`${gw.url}/v/AAAAAAAAAAAAAAAAAAAAAA`)).status, 404, 'unknown token');
   t.equal((await fetch(`${gw.url}/v/${url!.split('/').pop()}/0`)).status, 404, 'the SMIL part is not served');
+});
+
+t.test('the subscriber list file: comments and blank lines ignored, a bad line named', async (t) => {
+  const dir = t.testdir({ 'good.txt': '# x\n+15550000009\n\n15550000008 # note\n', 'bad.txt': '15550000009\nnot-a-number\n' });
+  t.same(readNonMmsFile(`${dir}/good.txt`), ['+15550000009', '15550000008']);
+  t.throws(() => readNonMmsFile(`${dir}/bad.txt`), NonMmsListError);
+  t.throws(() => readNonMmsFile(`${dir}/bad.txt`), /bad\.txt:2/);
+  t.throws(() => readNonMmsFile(`${dir}/missing.txt`), /cannot read/);
 });
