@@ -110,7 +110,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const media = ffmpeg ? new FfmpegTranscoder({ info: ffmpeg, concurrency: config.adapt.media.concurrency, timeoutMs: config.adapt.media.timeoutMs, logger }) : undefined;
     adaptation = new Adaptation({ config: config.adapt, store, logger, classes: loadDeviceClasses(resolve(config.adapt.deviceClassesFile)), media, clock: opts.clock });
   }
-  const plugins = [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) }, { plugin: webViewRoutes({ relay, webPath: config.adapt.webPath }) }];
+  const plugins = [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) }, { plugin: webViewRoutes({ relay, webPath: config.adapt.webPath, maxInputPixels: config.adapt.images.maxInputPixels }) }];
   const app = buildApp({ config, logger, metrics, store, health, plugins });
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();

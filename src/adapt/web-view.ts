@@ -2,18 +2,24 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { findSmilPart, parseSmil, type SmilPartRef } from '../../protocol/smil/index.js';
 import { DecodeError, WspReader, readMultipart, type Part } from '../../protocol/wsp/index.js';
 import type { Relay } from '../relay/relay.js';
+import { adaptImage } from './images.js';
 import { decodeText } from './text.js';
 
 export interface WebViewDeps {
   relay: Pick<Relay, 'openRetrieval' | 'retrievalCompleted'>;
   /** Path prefix, e.g. '/v': the page is `<webPath>/<token>`, its media `<webPath>/<token>/<n>`. */
   webPath: string;
+  /** Decoder limit for images converted for the browser. */
+  maxInputPixels: number;
 }
+
+/** Image types browsers show; others (TIFF, BMP, HEIC) are converted when the system can decode them. */
+const BROWSER_IMAGES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif']);
 
 /** Nothing but our own media and inline styles; no scripts at all. */
 const CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const SHOWN = /^(image\/(jpeg|png|gif|webp)|audio\/|video\/)/;
+const SHOWN = /^(image\/(jpeg|png|gif|webp|avif)|audio\/|video\/)/;
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -122,6 +128,13 @@ ${slides.join('\n')}
       const p = list[Number(n)];
       if (!p || baseType(p) === 'application/smil') return notFound(reply);
       const t = baseType(p);
+      if (t.startsWith('image/') && !BROWSER_IMAGES.has(t)) {
+        const r = await adaptImage(p.data, t, { accept: ['image/jpeg', 'image/png'], maxImage: { w: 2048, h: 2048 }, maxInputPixels: deps.maxInputPixels });
+        if (r.ok) {
+          return reply.code(200).header('content-security-policy', "default-src 'none'; sandbox").header('x-content-type-options', 'nosniff').header('cache-control', 'private, no-store').type(r.type).send(r.data);
+        }
+        req.log.info({ msgId: found.message.id, part: Number(n), reason: r.reason }, 'web view: image not convertible for the browser; offered as a download');
+      }
       // Only media a browser shows inline is served as its type; anything else downloads.
       const shown = SHOWN.test(t) || t === 'text/plain';
       return reply

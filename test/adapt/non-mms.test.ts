@@ -68,6 +68,7 @@ t.test('a non-MMS recipient gets an SMS with a web link over SMPP; the page show
       { contentType: { type: 'text/plain', params: { charset: 'utf-8' } }, contentLocation: 'one.txt', data: Buffer.from('caption <b>one</b>') },
       { contentType: { type: 'image/png', params: {} }, contentLocation: 'pic.png', data: png },
       { contentType: { type: 'text/plain', params: { charset: 'utf-8' } }, contentLocation: 'two.txt', data: Buffer.from('first slide') },
+      { contentType: { type: 'image/tiff', params: {} }, contentLocation: 'scan.tif', data: await sharp({ create: { width: 20, height: 20, channels: 3, background: '#00ff00' } }).tiff().toBuffer() },
     ],
   } as MmsPdu;
   const res = await fetch(`${gw.url}/mms`, { method: 'POST', headers: { 'content-type': 'application/vnd.wap.mms-message', 'x-msisdn': A.slice(1) }, body: encode(req) });
@@ -115,6 +116,12 @@ t.test('a non-MMS recipient gets an SMS with a web link over SMPP; the page show
   const img = await fetch(`${gw.url}${imgSrc}`);
   t.equal(img.headers.get('content-type'), 'image/png');
   t.same(Buffer.from(await img.arrayBuffer()), png);
+  // A TIFF (not shown by browsers) after the SMIL slides, converted for the browser.
+  const srcs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]!);
+  t.equal(srcs.length, 2);
+  const tiff = await fetch(`${gw.url}${srcs[1]}`);
+  t.equal(tiff.headers.get('content-type'), 'image/jpeg');
+  t.equal((await sharp(Buffer.from(await tiff.arrayBuffer())).metadata()).format, 'jpeg');
 
   // The page view counts as retrieval.
   t.equal(await stateOf(B, 'retrieved'), 'retrieved');
