@@ -53,7 +53,8 @@ class PortSwitch implements NotificationPort {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, logger } = opts;
-  // Read before anything is opened: a bad subscriber list stops the start with nothing to clean up.
+  // Read before anything is opened: a bad subscriber list or device class file stops the start with nothing to clean up.
+  const deviceClasses = config.adapt.enabled ? loadDeviceClasses(resolve(config.adapt.deviceClassesFile)) : undefined;
   const nonMms = [...config.adapt.nonMmsRecipients, ...(config.adapt.nonMmsFile ? readNonMmsFile(resolve(config.adapt.nonMmsFile)) : [])];
   const store: Store = openStore(config, { clock: opts.clock, logger });
   logger.info({ store: store.kind, dataDir: resolve(config.dataDir), node: config.node.id }, 'store opened');
@@ -108,7 +109,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     else logger.warn({ ffmpegPath: config.adapt.media.ffmpegPath }, 'ffmpeg not found: audio and video the handset does not accept are replaced by a text part');
     health.push({ name: 'ffmpeg', check: async () => ({ ok: ffmpeg !== undefined, detail: ffmpeg ? { path: ffmpeg.path, version: ffmpeg.version } : 'not installed: audio/video adaptation off' }) });
     const media = ffmpeg ? new FfmpegTranscoder({ info: ffmpeg, concurrency: config.adapt.media.concurrency, timeoutMs: config.adapt.media.timeoutMs, logger }) : undefined;
-    adaptation = new Adaptation({ config: config.adapt, store, logger, classes: loadDeviceClasses(resolve(config.adapt.deviceClassesFile)), media, clock: opts.clock });
+    adaptation = new Adaptation({ config: config.adapt, store, logger, classes: deviceClasses!, media, clock: opts.clock });
   }
   const plugins = [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) }, { plugin: webViewRoutes({ relay, webPath: config.adapt.webPath, maxInputPixels: config.adapt.images.maxInputPixels }) }];
   const app = buildApp({ config, logger, metrics, store, health, plugins });

@@ -149,7 +149,10 @@ export class FfmpegTranscoder implements MediaTranscoder {
         if (!isVideo && !probe.audio) return { ok: false, reason: `ffmpeg cannot read this ${type}` };
         const fitsAsIs = accepts(h.accept, type) && (budget === undefined || data.length <= budget) && (!isVideo || withinBox(probe.video!, h));
         if (fitsAsIs) return { ok: true, data: Buffer.from(data), type, changed: false, durationMs: probe.durationMs };
-        return isVideo ? await this.video(dir, input, probe, h, budget) : await this.audio(dir, input, probe, h, budget);
+        const t0 = Date.now();
+        const r = isVideo ? await this.video(dir, input, probe, h, budget) : await this.audio(dir, input, probe, h, budget);
+        this.o.logger.debug({ from: type, to: r.ok ? r.type : undefined, octets: r.ok ? r.data.length : undefined, budget, ms: Date.now() - t0, reason: r.ok ? undefined : r.reason }, 'ffmpeg transcode');
+        return r;
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

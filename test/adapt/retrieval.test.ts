@@ -99,3 +99,13 @@ t.test('/healthz reports whether ffmpeg was found at start', async (t) => {
     await gw.stop();
   }
 });
+
+t.test('a broken device class file stops the start with an error naming it', async (t) => {
+  const dir = t.testdir({ 'classes.json': '{"classes":[{"name":"x","userAgent":"a","maxMessageSize":10,"maxImage":"1x1","accept":[]}]}' });
+  const config = defaultConfig();
+  config.dataDir = `${dir}/data`;
+  config.http.host = '127.0.0.1';
+  config.http.port = 0;
+  config.adapt.deviceClassesFile = `${dir}/classes.json`;
+  await t.rejects(startGateway({ config, logger: silent, transport: new RecordingTransport() }), /classes\.json: classes\[0\]\.maxMessageSize/);
+});
