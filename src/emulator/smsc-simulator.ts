@@ -64,7 +64,12 @@ interface SessionInfo {
   session: smpp.Session;
   systemId?: string;
   mode?: 'transceiver' | 'transmitter' | 'receiver';
+  /** From the bind's address_range: destinations (digits, no '+') this session receives as deliver_sm. */
+  handsets?: RegExp;
 }
+
+/** Longest address_range accepted (SMPP v3.4 §5.2.7: 41 octets). */
+const MAX_ADDRESS_RANGE = 41;
 
 interface PendingReceipt {
   systemId: string;
@@ -104,8 +109,12 @@ export class SmscSimulator {
   private bindRefusal: number | false = false;
   private responseDelayMs = 0;
   private dropAfterCount: number | undefined;
+  private down = false;
+  /** address_range patterns of receivers seen: their MT waits here while they are not bound (store and forward). */
+  private readonly knownRanges = new Map<string, RegExp>();
+  private pendingMt: { digits: string; params: smpp.PDUFields }[] = [];
 
-  readonly stats = { binds: 0, bindsRefused: 0, submits: 0, accepted: 0, throttled: 0, failed: 0, pushes: 0, receiptsSent: 0, receiptsAcked: 0, drops: 0 };
+  readonly stats = { binds: 0, bindsRefused: 0, submits: 0, accepted: 0, throttled: 0, failed: 0, pushes: 0, receiptsSent: 0, receiptsAcked: 0, drops: 0, mtDelivered: 0, mtUnrouted: 0 };
 
   constructor(options: SmscSimulatorOptions = {}) {
     this.opts = {
@@ -212,6 +221,25 @@ export class SmscSimulator {
     for (const s of this.sessions) s.session.destroy();
   }
 
+  /**
+   * An outage: every connection drops and binds are refused (ESME_RBINDFAIL, which clients retry)
+   * until `restore()`. Receipts due meanwhile are kept for the next bind.
+   */
+  outage(): void {
+    this.down = true;
+    this.refuseBinds(SmppStatus.RBINDFAIL);
+    this.dropAll();
+  }
+
+  restore(): void {
+    this.down = false;
+    this.refuseBinds(false);
+  }
+
+  get inOutage(): boolean {
+    return this.down;
+  }
+
   setReceiptStat(stat: string): void {
     this.opts.receiptStat = stat;
   }
@@ -244,7 +272,7 @@ export class SmscSimulator {
   private handle(info: SessionInfo, pdu: smpp.PDU): void {
     const { session } = info;
     if (pdu.isResponse()) {
-      if (pdu.command === 'deliver_sm_resp') this.stats.receiptsAcked++;
+      if (pdu.command === 'deliver_sm_resp' && !info.handsets) this.stats.receiptsAcked++;
       return;
     }
     switch (pdu.command) {
@@ -284,11 +312,31 @@ export class SmscSimulator {
       this.respond(session, pdu.response({ command_status: status }));
       return;
     }
+    const range = pdu.address_range ?? '';
+    if (range !== '') {
+      const handsets = addressRangePattern(range);
+      if (!handsets) {
+        this.stats.bindsRefused++;
+        this.log.info({ systemId, range }, 'bind refused: address_range is not a usable pattern');
+        this.respond(session, pdu.response({ command_status: SmppStatus.RBINDFAIL }));
+        return;
+      }
+      info.handsets = handsets;
+      if (this.knownRanges.size < 1000) this.knownRanges.set(range, handsets);
+    }
     this.stats.binds++;
     info.systemId = systemId;
     info.mode = pdu.command.slice('bind_'.length) as SessionInfo['mode'];
     this.respond(session, pdu.response({ system_id: 'mmsc-sim' }));
     if (info.mode !== 'transmitter') this.flushStoredReceipts(systemId);
+    if (info.handsets && info.mode !== 'transmitter' && this.pendingMt.length > 0) {
+      // After the bind_resp has been taken in: a deliver_sm in the same read would meet an unbound client.
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        this.flushPendingMt();
+      }, 50);
+      this.timers.add(t);
+    }
   }
 
   private newMessageId(): string {
@@ -350,7 +398,49 @@ export class SmscSimulator {
     this.emitSubmit(record);
     if ((record.registeredDelivery & 0x03) !== 0 && this.opts.receiptDelayMs !== false) this.scheduleReceipt(record, messageId);
     if (record.esmClass & 0x40) this.reassemble(record, messageId);
+    this.deliverToHandset(record, pdu);
   }
+
+  /**
+   * Mobile-terminated delivery: a submit whose destination matches the address_range of a bound
+   * receiver (an emulated handset, or a gateway standing for many) goes to it as deliver_sm with the
+   * same user data, segment by segment, as a handset's SMSC would deliver it.
+   */
+  private deliverToHandset(s: SimulatedSubmit, pdu: smpp.PDU): void {
+    if (this.knownRanges.size === 0) return;
+    const digits = s.to.replace(/^\+/, '');
+    const params: smpp.PDUFields = {
+      source_addr_ton: pdu.source_addr_ton ?? 0,
+      source_addr_npi: pdu.source_addr_npi ?? 0,
+      source_addr: pdu.source_addr ?? '',
+      dest_addr_ton: pdu.dest_addr_ton ?? 0,
+      dest_addr_npi: pdu.dest_addr_npi ?? 0,
+      destination_addr: pdu.destination_addr ?? '',
+      esm_class: s.esmClass & 0x40,
+      data_coding: s.dataCoding,
+      short_message: s.userData,
+    };
+    if (this.deliverMt(digits, params)) return;
+    if ([...this.knownRanges.values()].some((r) => r.test(digits)) && this.pendingMt.length < MAX_STORED_RECEIPTS) {
+      // The handset's receiver is away (outage, reconnecting): keep it, as an SMSC would, bounded.
+      this.pendingMt.push({ digits, params });
+    } else this.stats.mtUnrouted++;
+  }
+
+  private deliverMt(digits: string, params: smpp.PDUFields): boolean {
+    const target = [...this.sessions].find((x) => x.handsets && (x.mode === 'receiver' || x.mode === 'transceiver') && !x.session.closed && x.handsets.test(digits));
+    if (!target) return false;
+    this.stats.mtDelivered++;
+    target.session.deliver_sm({ ...params });
+    return true;
+  }
+
+  private flushPendingMt(): void {
+    const waiting = this.pendingMt;
+    this.pendingMt = [];
+    for (const m of waiting) if (!this.deliverMt(m.digits, m.params)) this.pendingMt.push(m);
+  }
+
 
   private emitSubmit(s: SimulatedSubmit): void {
     for (const l of this.submitListeners) l(s);
@@ -433,7 +523,7 @@ export class SmscSimulator {
   }
 
   private sendReceipt(r: PendingReceipt): void {
-    const target = [...this.sessions].find((s) => s.systemId === r.systemId && (s.mode === 'transceiver' || s.mode === 'receiver') && !s.session.closed);
+    const target = [...this.sessions].find((s) => s.systemId === r.systemId && !s.handsets && (s.mode === 'transceiver' || s.mode === 'receiver') && !s.session.closed);
     if (!target) {
       // A real SMSC keeps receipts for a receiver that binds later; bounded here.
       if (this.storedReceipts.length < MAX_STORED_RECEIPTS) this.storedReceipts.push(r);
@@ -447,6 +537,21 @@ export class SmscSimulator {
     const mine = this.storedReceipts.filter((r) => r.systemId === systemId);
     this.storedReceipts = this.storedReceipts.filter((r) => r.systemId !== systemId);
     for (const r of mine) this.sendReceipt(r);
+  }
+}
+
+/**
+ * address_range as a pattern over destination digits: SMPP leaves its syntax to the SMSC; here it is
+ * a regular expression ('^1555', '^15550000002$') or a plain number/prefix ('1555' = starts with).
+ * Bounded in length; undefined when it does not compile.
+ */
+export function addressRangePattern(range: string): RegExp | undefined {
+  if (range.length > MAX_ADDRESS_RANGE) return undefined;
+  if (/^\+?\d+$/.test(range)) return new RegExp(`^${range.replace(/^\+/, '')}`);
+  try {
+    return new RegExp(range);
+  } catch {
+    return undefined;
   }
 }
 

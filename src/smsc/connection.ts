@@ -44,12 +44,20 @@ export class SmppConnection {
   private attempts = 0;
   private lastRx = 0;
   private probing = false;
+  /**
+   * The session whose bind the SMSC accepted, set as soon as the bind response is read. An SMSC may
+   * send stored receipts right behind its bind_resp, in the same TCP read; the bind promise settles
+   * only after that read is parsed, so `state` alone would refuse them.
+   */
+  private acceptedBind: smpp.Session | undefined;
 
   constructor(
     readonly cfg: SmscLinkConfig,
     readonly kind: BindKind,
     private readonly hooks: ConnectionHooks,
     private readonly log: Logger,
+    /** address_range of the bind (a receiver standing for some subscribers, e.g. an emulated handset). */
+    private readonly addressRange = '',
   ) {}
 
   get outstanding(): number {
@@ -93,7 +101,7 @@ export class SmppConnection {
       interface_version: 0x34,
       addr_ton: 0,
       addr_npi: 0,
-      address_range: '',
+      address_range: this.addressRange,
     };
     this.request(session, `bind_${this.kind}`, params).then(
       (resp) => {
@@ -129,6 +137,7 @@ export class SmppConnection {
     if (session !== this.session) return;
     this.lastRx = Date.now();
     if (pdu.isResponse()) {
+      if (pdu.command.startsWith('bind_') && (pdu.command_status === SmppStatus.ROK || pdu.command_status === SmppStatus.RALYBND)) this.acceptedBind = session;
       const p = this.pending.get(pdu.sequence_number);
       if (p) {
         this.pending.delete(pdu.sequence_number);
@@ -150,7 +159,7 @@ export class SmppConnection {
         session.send(pdu.response());
         return;
       default:
-        if (this.state === 'bound') this.hooks.onRequest(pdu, session);
+        if (this.state === 'bound' || this.acceptedBind === session) this.hooks.onRequest(pdu, session);
         else session.send(pdu.response({ command_status: SmppStatus.RINVBNDSTS }));
     }
   }
@@ -214,6 +223,7 @@ export class SmppConnection {
     clearInterval(this.watchdog);
     this.watchdog = undefined;
     this.probing = false;
+    this.acceptedBind = undefined;
     const lost = [...this.pending.values()];
     this.pending.clear();
     for (const p of lost) {

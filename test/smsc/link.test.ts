@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import smpp from 'smpp';
 import t from 'tap';
 import type { DeliveryReceipt } from '../../src/smsc/receipt.js';
 import { SmscLink } from '../../src/smsc/link.js';
@@ -174,4 +176,40 @@ t.test('receipts in TLV and text form, hex and decimal ids, reach the listener a
       t.equal(r.recipient, '15551234567');
     }
   }
+});
+
+t.test('a receipt the SMSC sends in the same TCP write as its bind_resp is taken, not refused', async (t) => {
+  // Stored receipts right behind bind_resp are common after a reconnect; the simulator cannot produce
+  // this byte layout on demand, so a minimal peer writes both PDUs with one socket write.
+  const answers: number[] = [];
+  const server = smpp.createServer((session) => {
+    session.on('pdu', (pdu: smpp.PDU) => {
+      if (pdu.command === 'bind_transceiver') {
+        const resp = pdu.response({ system_id: 'peer' });
+        const receipt = new smpp.PDU('deliver_sm', {
+          sequence_number: 7,
+          source_addr: '15551234567',
+          destination_addr: '15550000',
+          esm_class: 0x04,
+          short_message: 'id:1A2B sub:001 dlvrd:001 submit date:2611230100 done date:2611230101 stat:DELIVRD err:000 text:',
+        });
+        session.socket.write(Buffer.concat([resp.toBuffer(), receipt.toBuffer()]));
+      } else if (pdu.command === 'deliver_sm_resp') {
+        answers.push(pdu.command_status);
+      } else if (!pdu.isResponse()) {
+        session.send(pdu.response());
+      }
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  t.teardown(() => new Promise<void>((ok) => server.close(() => ok())));
+  const port = (server.address() as AddressInfo).port;
+  const link = new SmscLink(linkConfig(port));
+  const receipts: DeliveryReceipt[] = [];
+  link.onReceipt((r) => receipts.push(r));
+  link.start();
+  t.teardown(() => link.stop());
+  await until(() => receipts.length === 1 && answers.length === 1, 'the receipt and its answer');
+  t.equal(receipts[0]!.status, 'delivered');
+  t.same(answers, [0], 'deliver_sm answered ESME_ROK, not ESME_RINVBNDSTS');
 });

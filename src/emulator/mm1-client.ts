@@ -1,0 +1,163 @@
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { decode, encode, type MmsPdu } from '../../protocol/mms/index.js';
+
+const MMS_TYPE = 'application/vnd.wap.mms-message';
+
+/** What a handset tells the MMSC about itself on every request. */
+export interface HandsetIdentity {
+  /** '+15551234567'; sent in the MSISDN header as the enrichment proxy would (digits only). */
+  msisdn: string;
+  userAgent: string;
+  /** UAProf URL (X-Wap-Profile), if any. */
+  uaProf?: string;
+}
+
+export interface Mm1ClientOptions {
+  /** Where handsets POST PDUs, e.g. 'http://127.0.0.1:8080/mms'. */
+  mmscUrl: string;
+  /** Header carrying the subscriber number (what a WAP gateway / GGSN adds). */
+  msisdnHeader?: string;
+  timeoutMs?: number;
+  /** Largest response body read (m-retrieve-conf); beyond it the request fails. */
+  maxResponseBytes?: number;
+  /** Parallel connections to the MMSC (keep-alive pool). */
+  maxSockets?: number;
+  /** Without it, only loopback MMSC and retrieval URLs are used: the emulator is a test tool, not a crawler. */
+  allowRemote?: boolean;
+}
+
+export interface Mm1Response {
+  status: number;
+  /** Decoded body, when there was one and it decoded. */
+  pdu?: MmsPdu;
+  bytes: number;
+  /** Why the body did not decode. */
+  decodeError?: string;
+}
+
+/** Failure kinds, reported by load runs as "errors by kind". */
+export class Mm1Error extends Error {
+  constructor(
+    readonly kind: 'timeout' | 'connection' | 'http-status' | 'too-large' | 'undecodable' | 'refused-target',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'Mm1Error';
+  }
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  return h === '::1';
+}
+
+/** MM1 over HTTP as a handset speaks it: POST PDUs to the MMSC, GET messages from their Content-Location. */
+export class Mm1Client {
+  private readonly url: URL;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly timeoutMs: number;
+  private readonly maxBytes: number;
+  private readonly header: string;
+
+  constructor(private readonly opts: Mm1ClientOptions) {
+    this.url = new URL(opts.mmscUrl);
+    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new Error(`MMSC URL must be http(s), got ${opts.mmscUrl}`);
+    this.checkTarget(this.url);
+    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 32 };
+    this.agents = { http: new http.Agent(agentOpts), https: new https.Agent(agentOpts) };
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.maxBytes = opts.maxResponseBytes ?? 4 * 1024 * 1024;
+    this.header = (opts.msisdnHeader ?? 'x-msisdn').toLowerCase();
+  }
+
+  get mmscUrl(): string {
+    return this.url.href;
+  }
+
+  private checkTarget(u: URL): void {
+    if (!this.opts.allowRemote && !isLoopback(u.hostname)) {
+      throw new Mm1Error('refused-target', `${u.host} is not a loopback address (allow remote targets explicitly)`);
+    }
+  }
+
+  /** POSTs a PDU to the MMSC; resolves with the HTTP status and the decoded answer (m-send-conf, ...). */
+  post(pdu: MmsPdu | Buffer, who: HandsetIdentity): Promise<Mm1Response> {
+    const body = Buffer.isBuffer(pdu) ? pdu : encode(pdu);
+    return this.request(this.url, 'POST', who, body);
+  }
+
+  /** GETs a Content-Location (m-retrieve-conf). `delayPerKbMs` simulates a slow radio link. */
+  retrieve(location: string, who: HandsetIdentity, delayPerKbMs = 0): Promise<Mm1Response> {
+    let u: URL;
+    try {
+      u = new URL(location);
+    } catch {
+      return Promise.reject(new Mm1Error('refused-target', `Content-Location ${JSON.stringify(location.slice(0, 200))} is not a URL`));
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return Promise.reject(new Mm1Error('refused-target', `Content-Location scheme ${u.protocol} not fetched`));
+    try {
+      this.checkTarget(u);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.request(u, 'GET', who, undefined, delayPerKbMs);
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private request(u: URL, method: 'GET' | 'POST', who: HandsetIdentity, body?: Buffer, delayPerKbMs = 0): Promise<Mm1Response> {
+    const headers: Record<string, string> = {
+      'user-agent': who.userAgent,
+      accept: `${MMS_TYPE}, */*`,
+      [this.header]: who.msisdn.replace(/^\+/, ''),
+    };
+    if (who.uaProf) headers['x-wap-profile'] = `"${who.uaProf}"`;
+    if (body) {
+      headers['content-type'] = MMS_TYPE;
+      headers['content-length'] = String(body.length);
+    }
+    const lib = u.protocol === 'https:' ? https : http;
+    const agent = u.protocol === 'https:' ? this.agents.https : this.agents.http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(u, { method, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > this.maxBytes) {
+            req.destroy(new Mm1Error('too-large', `response larger than ${this.maxBytes} bytes`));
+            return;
+          }
+          chunks.push(c);
+          if (delayPerKbMs > 0) {
+            res.pause();
+            setTimeout(() => res.resume(), Math.ceil((c.length / 1024) * delayPerKbMs));
+          }
+        });
+        res.on('error', (e) => reject(e instanceof Mm1Error ? e : new Mm1Error('connection', e.message)));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          const out: Mm1Response = { status: res.statusCode ?? 0, bytes: raw.length };
+          if (raw.length > 0) {
+            try {
+              out.pdu = decode(raw);
+            } catch (e) {
+              out.decodeError = (e as Error).message;
+            }
+          }
+          resolve(out);
+        });
+      });
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Mm1Error('timeout', `${method} ${u.pathname} got no answer within ${this.timeoutMs} ms`)));
+      req.on('error', (e) => reject(e instanceof Mm1Error ? e : new Mm1Error('connection', `${method} ${u.host}${u.pathname}: ${e.message}`)));
+      req.end(body);
+    });
+  }
+}
