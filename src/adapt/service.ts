@@ -39,7 +39,7 @@ export class Adaptation {
     const handset = await this.resolver.resolve(headers);
     const { variant, hit } = await this.variants.get(message.id, capabilityKey(handset), message.expiresAt, async () => {
       const a = await this.adapter.adapt(message.contentType, body, handset, reserve);
-      return { contentType: a.contentType, body: a.body, fits: a.fits, changes: a.changes };
+      return { contentType: a.contentType, body: a.body, fits: a.fits, changes: a.changes, unchanged: a.body === body };
     });
     return { ...variant, handset, cached: hit };
   }

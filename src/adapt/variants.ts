@@ -6,6 +6,8 @@ export interface Variant {
   body: Uint8Array;
   fits: boolean;
   changes: string[];
+  /** The stored body as it is: not cached (re-checking it is cheaper than a durable cache write). */
+  unchanged?: boolean;
 }
 
 const NS = 'variant';
@@ -54,7 +56,7 @@ export class VariantCache {
     p = (async () => {
       const made = await produce();
       const ttl = Math.min(this.ttlMs, expiresAt - this.clock());
-      if (ttl > 0) await this.store.cacheSet(NS, key, pack(made), ttl);
+      if (ttl > 0 && !made.unchanged) await this.store.cacheSet(NS, key, pack(made), ttl);
       return made;
     })().finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);

@@ -35,3 +35,14 @@ t.test('a variant is never kept beyond the message expiry', async (t) => {
   await cache.get('m2', 'k', now - 1, async () => variant(++made));
   t.equal(made, 2, 'expired message: nothing cached');
 });
+
+t.test('a variant that is the stored body unchanged is not cached', async (t) => {
+  const store = testStore(t);
+  const cache = new VariantCache(store, 60_000);
+  let made = 0;
+  const expires = Date.now() + 60_000;
+  await cache.get('m3', 'k', expires, async () => ({ ...variant(++made), unchanged: true }));
+  await cache.get('m3', 'k', expires, async () => ({ ...variant(++made), unchanged: true }));
+  t.equal(made, 2);
+  t.equal(await store.cacheGet('variant', 'm3:k'), undefined);
+});
