@@ -152,7 +152,14 @@ export class MessageAdapter {
     const type = baseType(p.contentType.type);
     if (w.kind === 'image') {
       const r = await adaptImage(w.source, w.origType, { accept: h.accept, maxImage: h.maxImage, budget, maxInputPixels: this.o.maxInputPixels });
-      if (!r.ok) return this.replace(w, r.reason, changes);
+      if (!r.ok) {
+        // What we cannot decode the handset may still show: an accepted type within budget goes as sent.
+        if (accepts(h.accept, w.origType) && (budget === undefined || w.source.length <= budget)) {
+          if (budget === undefined) changes.push(`${w.origType} ${describe(p)} passed on as sent: ${r.reason}`);
+          return;
+        }
+        return this.replace(w, r.reason, changes);
+      }
       if (r.changed) {
         this.retype(w, r.type);
         p.data = r.data;
@@ -217,9 +224,10 @@ export class MessageAdapter {
   private presentation(ct: ContentTypeRecord, work: Work[], original: readonly Part[], h: Handset, changes: string[]): { ct: ContentTypeRecord; items: Work[] } {
     const content = work.filter((w) => w.kind !== 'smil');
     const smil = work.find((w) => w.kind === 'smil');
-    // A message without SMIL gets one only when it has media to present: text alone shows as it is.
+    // A message without SMIL gets one only for handsets that need it, and only when it has media to
+    // present: text alone shows as it is, and current handsets show multipart.mixed well.
     const media = content.some((w) => { const k = smilKindFor(w.part.contentType.type); return k !== undefined && k !== 'text'; });
-    if (!h.smil || (!smil && !media)) {
+    if (!h.smil || (!smil && (!media || !h.generateSmil))) {
       if (smil) changes.push('SMIL dropped: handset does not present SMIL; multipart.mixed');
       const keep = smil || (!h.smil && /related/i.test(ct.mediaType)) ? { mediaType: isMultipart(ct.mediaType) ? MIXED : ct.mediaType, params: {} } : ct;
       return { ct: keep, items: content };

@@ -116,7 +116,7 @@ export class CapabilityResolver {
 }
 
 function fromClass(c: DeviceClass, source: Handset['source']): Handset {
-  return { source, className: c.name, maxMessageSize: c.maxMessageSize, maxImage: { ...c.maxImage }, accept: [...c.accept], charsets: [...c.charsets], smil: c.smil };
+  return { source, className: c.name, maxMessageSize: c.maxMessageSize, maxImage: { ...c.maxImage }, accept: [...c.accept], charsets: [...c.charsets], smil: c.smil, generateSmil: c.generateSmil };
 }
 
 /** The profile's values where it has them (MMS component first), the class's otherwise. */
@@ -133,5 +133,6 @@ function fromProfile(caps: DeviceCapabilities, base: Handset): Handset {
     charsets: charsets.length > 0 ? charsets : base.charsets,
     // A profile listing media types but not SMIL asks for multipart.mixed (notes §8).
     smil: accept.length > 0 ? accept.some((t) => t === 'application/smil' || t === '*/*') : base.smil,
+    generateSmil: base.generateSmil,
   };
 }

@@ -17,6 +17,8 @@ export interface Handset {
   charsets: string[];
   /** Whether the handset presents SMIL (multipart.related); otherwise it gets multipart.mixed. */
   smil: boolean;
+  /** Whether a message without SMIL gets one generated (old handsets show bare parts as attachments). */
+  generateSmil: boolean;
 }
 
 export interface DeviceClass {
@@ -28,6 +30,7 @@ export interface DeviceClass {
   accept: string[];
   charsets: string[];
   smil: boolean;
+  generateSmil: boolean;
 }
 
 export interface DeviceClasses {
@@ -43,6 +46,7 @@ export const BUILTIN_DEFAULT: DeviceClass = {
   accept: ['image/jpeg', 'image/gif', 'image/png', 'audio/amr', 'audio/mpeg', 'video/3gpp', 'text/plain', 'application/smil'],
   charsets: ['utf-8', 'us-ascii', 'iso-8859-1'],
   smil: true,
+  generateSmil: true,
 };
 
 export class DeviceClassError extends Error {
@@ -83,6 +87,7 @@ function deviceClass(raw: unknown, where: string, withPattern: boolean): DeviceC
     accept: strings(r.accept, `${where}.accept`),
     charsets: strings(r.charsets ?? [], `${where}.charsets`),
     smil: r.smil !== false,
+    generateSmil: r.generateSmil === true,
   };
 }
 
@@ -132,6 +137,6 @@ export function accepts(list: readonly string[], type: string): boolean {
  * (most retrievals of one message come from a few handset models).
  */
 export function capabilityKey(h: Handset): string {
-  const canon = JSON.stringify([h.maxMessageSize, h.maxImage.w, h.maxImage.h, [...h.accept].sort(), [...h.charsets].sort(), h.smil]);
+  const canon = JSON.stringify([h.maxMessageSize, h.maxImage.w, h.maxImage.h, [...h.accept].sort(), [...h.charsets].sort(), h.smil, h.generateSmil]);
   return createHash('sha256').update(canon).digest('base64url').slice(0, 22);
 }

@@ -113,3 +113,14 @@ t.test('an undecodable stored body is served as it is', async (t) => {
   t.equal(a.body, junk);
   t.match(a.changes, [/not decodable/]);
 });
+
+t.test('an image we cannot decode goes as sent when the handset accepts its type and it fits', async (t) => {
+  const odd = Buffer.alloc(3000, 7);
+  const body = encodeBody([textPart('hi'), imagePart(odd, 'image/jpeg', 'p.jpg')]);
+  const a = await adapter.adapt(MIXED, body, handset(), RESERVE);
+  const parts = decodeBody(a.body).filter((p) => p.contentType.type !== 'application/smil');
+  t.same(parts.map((p) => p.contentType.type), ['text/plain', 'image/jpeg']);
+  t.same(Buffer.from(parts[1]!.data), odd);
+  const tight = await adapter.adapt(MIXED, body, handset({ maxMessageSize: 2500 }), RESERVE);
+  t.same(decodeBody(tight.body).map((p) => p.contentType.type), ['text/plain', 'text/plain'], 'too big for the handset: replaced (no media left, so no SMIL)');
+});

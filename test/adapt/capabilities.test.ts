@@ -104,7 +104,7 @@ t.test('device class documents are validated; the capability key depends on the 
   t.throws(() => parseDeviceClasses({ classes: [{ name: 'x', userAgent: '(', maxMessageSize: 5000, maxImage: '1x1', accept: [] }] }), DeviceClassError);
   t.throws(() => parseDeviceClasses({ classes: [{ name: 'x', userAgent: 'a', maxMessageSize: 5000, maxImage: '640', accept: [] }] }), /maxImage/);
   t.equal(parseDeviceClasses({}).fallback, BUILTIN_DEFAULT);
-  const a = { source: 'class' as const, className: 'a', maxMessageSize: 1000, maxImage: { w: 1, h: 1 }, accept: ['b', 'a'], charsets: [], smil: true };
+  const a = { source: 'class' as const, className: 'a', maxMessageSize: 1000, maxImage: { w: 1, h: 1 }, accept: ['b', 'a'], charsets: [], smil: true, generateSmil: false };
   t.equal(capabilityKey(a), capabilityKey({ ...a, source: 'uaprof', className: 'z', accept: ['a', 'b'] }));
   t.not(capabilityKey(a), capabilityKey({ ...a, maxMessageSize: 1001 }));
 });

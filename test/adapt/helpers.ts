@@ -80,7 +80,7 @@ export function decodeBody(body: Uint8Array): Part[] {
 }
 
 export function handset(o: Partial<Handset> = {}): Handset {
-  return { source: 'class', className: 'test', maxMessageSize: 300 * 1024, maxImage: { w: 640, h: 480 }, accept: ['image/jpeg', 'image/gif', 'image/png', 'text/plain', 'application/smil', 'audio/amr', 'video/3gpp'], charsets: ['utf-8'], smil: true, ...o };
+  return { source: 'class', className: 'test', maxMessageSize: 300 * 1024, maxImage: { w: 640, h: 480 }, accept: ['image/jpeg', 'image/gif', 'image/png', 'text/plain', 'application/smil', 'audio/amr', 'video/3gpp'], charsets: ['utf-8'], smil: true, generateSmil: true, ...o };
 }
 
 export const RELATED = { mediaType: 'application/vnd.wap.multipart.related', params: { type: 'application/smil', start: '<smil>' } };
