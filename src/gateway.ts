@@ -19,6 +19,7 @@ import { loadDeviceClasses } from './adapt/handset.js';
 import { detectFfmpeg, FfmpegTranscoder } from './adapt/media.js';
 import { NonMmsNotifier, nonMmsList, readNonMmsFile } from './adapt/non-mms.js';
 import { webViewRoutes } from './adapt/web-view.js';
+import { createVasp, type Vasp } from './vasp/index.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -37,6 +38,7 @@ export interface Gateway {
   metrics: Metrics;
   runner: JobRunner;
   transport: PushTransport;
+  vasp: Vasp;
   /** Base URL the HTTP server listens on. */
   url: string;
   stop(): Promise<void>;
@@ -87,10 +89,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     onTransition: (r) => metrics.transitions.inc({ to: r.state }),
   });
   relayRef = relay;
+  const vasp = createVasp({ config, store, relay, logger, metrics, clock: opts.clock, nudge: () => runner?.nudge() });
+  Object.assign(reports, vasp.reports);
   runner = new JobRunner({
     store,
     logger,
-    handlers: relay.jobHandlers(),
+    handlers: { ...relay.jobHandlers(), ...vasp.jobHandlers },
     concurrency: config.relay.jobConcurrency,
     leaseMs: config.node.jobLeaseSeconds * 1000,
     clock: opts.clock,
@@ -111,7 +115,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const media = ffmpeg ? new FfmpegTranscoder({ info: ffmpeg, concurrency: config.adapt.media.concurrency, timeoutMs: config.adapt.media.timeoutMs, logger }) : undefined;
     adaptation = new Adaptation({ config: config.adapt, store, logger, classes: deviceClasses!, media, clock: opts.clock });
   }
-  const plugins = [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) }, { plugin: webViewRoutes({ relay, webPath: config.adapt.webPath, maxInputPixels: config.adapt.images.maxInputPixels }) }];
+  const plugins = [
+    { plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) },
+    { plugin: vasp.plugin },
+    { plugin: webViewRoutes({ relay, webPath: config.adapt.webPath, maxInputPixels: config.adapt.images.maxInputPixels }) },
+  ];
   const app = buildApp({ config, logger, metrics, store, health, plugins });
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();
@@ -119,11 +127,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
   const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
   const mm1Notifier = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
-  notifier.target =
+  const handsetNotifier =
     nonMms.length > 0
       ? new NonMmsNotifier({ inner: mm1Notifier, transport, isNonMms: nonMmsList(nonMms), webBase: `${publicUrl}${config.adapt.webPath}/`, smsText: config.adapt.smsText })
       : mm1Notifier;
   if (nonMms.length > 0) logger.info({ subscribers: nonMms.length }, 'non-MMS subscribers get an SMS with a web link');
+  // VASP short codes first (MO messages to a VASP), then non-MMS handsets, then the WAP Push notification.
+  notifier.target = vasp.moNotifier(handsetNotifier);
   runner.start();
   const sweeper = setInterval(() => {
     store.sweep(Date.now()).catch((err) => logger.warn({ err }, 'store sweep failed'));
@@ -140,6 +150,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     metrics,
     runner,
     transport,
+    vasp,
     url,
     stop() {
       stopped ??= (async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AdaptConfig } from '../config/index.js';
 import type { MessageRecord } from '../relay/model.js';
@@ -37,10 +38,22 @@ export class Adaptation {
   /** `reserve`: octets the m-retrieve-conf takes besides the body. */
   async forRetrieval(message: MessageRecord, body: Uint8Array, headers: RequestHeaders, reserve: number): Promise<RetrievalVariant> {
     const handset = await this.resolver.resolve(headers);
-    const { variant, hit } = await this.variants.get(message.id, capabilityKey(handset), message.expiresAt, async () => {
+    const key = `${capabilityKey(handset)}:${contentFingerprint(message, body)}`;
+    const { variant, hit } = await this.variants.get(message.id, key, message.expiresAt, async () => {
       const a = await this.adapter.adapt(message.contentType, body, handset, reserve);
       return { contentType: a.contentType, body: a.body, fits: a.fits, changes: a.changes, unchanged: a.body === body };
     });
     return { ...variant, handset, cached: hit };
   }
+}
+
+/**
+ * Tells stored contents of one message apart (a VASP may replace the content before retrieval), so a
+ * variant of the old content is never served for the new; head, tail and length, not the whole body,
+ * to keep warm retrievals cheap.
+ */
+function contentFingerprint(message: MessageRecord, body: Uint8Array): string {
+  const h = createHash('sha256').update(JSON.stringify(message.contentType)).update(String(body.length));
+  h.update(body.subarray(0, 4096)).update(body.subarray(Math.max(0, body.length - 4096)));
+  return h.digest('base64url').slice(0, 16);
 }

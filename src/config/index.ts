@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, arr, bool, check, int, merge, obj, opt, str, type Rule } from './schema.js';
+import { VASP_CONFIG_RULE, defaultVaspConfig, type VaspConfig } from '../vasp/config.js';
 
 export { ConfigError } from './schema.js';
 
@@ -112,6 +113,8 @@ export interface GatewayConfig {
   smsc: Record<string, unknown>;
   redis: { url: string; keyPrefix: string };
   node: NodeConfig;
+  /** VASP interfaces (MM7, REST) and their accounts. */
+  vasp: VaspConfig;
 }
 
 /** This process among several sharing one Redis. */
@@ -167,6 +170,7 @@ export function defaultConfig(): GatewayConfig {
     smsc: {},
     redis: { url: '', keyPrefix: 'mmsc:' },
     node: { id: '', jobLeaseSeconds: 60 },
+    vasp: defaultVaspConfig(),
   };
 }
 
@@ -219,6 +223,7 @@ const SCHEMA: Rule = obj({
   smsc: { kind: 'record', of: { kind: 'any' } },
   redis: obj({ url: str({ pattern: /^$|^rediss?:\/\/|^redis\+sentinel:\/\/|^redis\+cluster:\/\//, hint: 'redis://host:port[/db]' }), keyPrefix: str() }),
   node: obj({ id: str({ pattern: /^$|^[A-Za-z0-9._:@-]{1,100}$/, hint: 'letters, digits and ._:@- (at most 100)' }), jobLeaseSeconds: int(1, 3600) }),
+  vasp: VASP_CONFIG_RULE,
 });
 
 /** Environment variables and the config key each one sets. */

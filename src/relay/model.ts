@@ -19,9 +19,11 @@ export type RecipientState =
   | 'unreachable'
   | 'expired'
   | 'forwarded'
-  | 'fallback-sms';
+  | 'fallback-sms'
+  /** Withdrawn by the originator (MM7 CancelReq, REST DELETE) before retrieval. */
+  | 'cancelled';
 
-export const FINAL_STATES: ReadonlySet<RecipientState> = new Set(['acknowledged', 'rejected', 'unreachable', 'expired', 'forwarded']);
+export const FINAL_STATES: ReadonlySet<RecipientState> = new Set(['acknowledged', 'rejected', 'unreachable', 'expired', 'forwarded', 'cancelled']);
 
 /** Where a message came from decides how reports travel back. */
 export type Origin =

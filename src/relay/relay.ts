@@ -225,7 +225,7 @@ export class Relay {
   /** Looks up a retrieval token; undefined (-> 404) when unknown, expired or without content. */
   async openRetrieval(token: string): Promise<{ recipient: RecipientRecord; message: MessageRecord; body: Buffer } | undefined> {
     const recipient = await this.store.findRecipientByToken(token);
-    if (!recipient || recipient.state === 'expired') return undefined;
+    if (!recipient || recipient.state === 'expired' || recipient.state === 'cancelled') return undefined;
     const message = await this.store.getMessage(recipient.messageId);
     if (!message || message.expiresAt <= this.now()) return undefined;
     const body = await this.store.getBody(message.id);
@@ -309,6 +309,42 @@ export class Relay {
       await this.store.scheduleJobs([{ type: 'notify', dueAt: at + delay, key: `renotify:${r.id}:receipt${r.notifyAttempts}`, payload: { rid: r.id, renotify: true } }]);
     }
     return updated;
+  }
+
+  /**
+   * Withdraws a message from every recipient that has not retrieved it (MM7 CancelReq): pending
+   * recipients move to 'cancelled' (their notification and re-notification jobs then find nothing
+   * to do), and the content goes once nobody can retrieve it any more.
+   */
+  async cancel(messageId: string): Promise<{ found: boolean; cancelled: number; remaining: number }> {
+    const message = await this.store.getMessage(messageId);
+    if (!message) return { found: false, cancelled: 0, remaining: 0 };
+    let cancelled = 0;
+    let remaining = 0;
+    for (const r of await this.store.listRecipients(messageId)) {
+      const moved = PENDING.includes(r.state) ? await this.move(r, { from: PENDING, to: 'cancelled', note: 'cancelled by the originator' }) : r;
+      if (moved?.state === 'cancelled' && r.state !== 'cancelled') cancelled++;
+      else if (moved && (moved.state === 'retrieved' || PENDING.includes(moved.state))) remaining++;
+    }
+    if (remaining === 0) await this.store.deleteBody(messageId);
+    this.log.info({ msgId: messageId, cancelled, remaining }, 'message cancelled');
+    return { found: true, cancelled, remaining };
+  }
+
+  /**
+   * Replaces the content of a message nobody has retrieved yet (MM7 ReplaceReq). Recipients already
+   * notified fetch the new content from the same URL. A retrieval racing the replacement may get
+   * either version.
+   */
+  async replace(messageId: string, content: { contentType: ContentTypeRecord; body: Uint8Array }): Promise<'replaced' | 'not-found' | 'too-late'> {
+    const message = await this.store.getMessage(messageId);
+    if (!message) return 'not-found';
+    const recipients = await this.store.listRecipients(messageId);
+    const retrieved = recipients.some((r) => r.state === 'retrieved' || r.state === 'acknowledged' || r.state === 'forwarded' || (r.retrievals ?? 0) > 0);
+    if (retrieved || !recipients.some((r) => PENDING.includes(r.state)) || message.expiresAt <= this.now()) return 'too-late';
+    if (!(await this.store.replaceContent(messageId, content.contentType, content.body))) return 'not-found';
+    this.log.info({ msgId: messageId, size: content.body.byteLength }, 'message content replaced');
+    return 'replaced';
   }
 
   // ---------------------------------------------------------------- jobs

@@ -90,6 +90,16 @@ export class LmdbStore implements Store {
     return this.bodies.get(id);
   }
 
+  async replaceContent(id: string, contentType: MessageRecord['contentType'], body: Uint8Array): Promise<boolean> {
+    return this.write(() => {
+      const m = this.messages.get(id);
+      if (!m || !this.bodies.doesExist(id)) return false;
+      this.messages.put(id, { ...m, contentType, contentSize: body.byteLength });
+      this.bodies.put(id, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      return true;
+    });
+  }
+
   async deleteBody(id: string): Promise<void> {
     await this.write(() => {
       this.bodies.remove(id);
@@ -296,6 +306,18 @@ export class LmdbStore implements Store {
       if (e && e.exp >= this.now()) return Buffer.from(e.v);
       this.cache.put(k, { v: value, exp: this.now() + ttlMs });
       return undefined;
+    });
+  }
+
+  async cacheAdd(namespace: string, key: string, delta: number, ttlMs: number): Promise<number> {
+    return this.write(() => {
+      const k = `${namespace}\u0000${key}`;
+      const e = this.cache.get(k);
+      const now = this.now();
+      const live = e && e.exp >= now;
+      const total = (live ? Number(Buffer.from(e.v).toString('latin1')) || 0 : 0) + delta;
+      this.cache.put(k, { v: Buffer.from(String(total), 'latin1'), exp: live ? e.exp : now + ttlMs });
+      return total;
     });
   }
 

@@ -335,3 +335,15 @@ if cur[1] and cur[2] and tonumber(cur[2]) >= tonumber(ARGV[3]) then return cur[1
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return false`);
+
+
+/**
+ * KEYS: entry (hash v, e). ARGV: delta, now (store clock), expiry (store clock), Redis ttl.
+ * Adds to a live counter (keeping its window), else starts one; returns the new total.
+ */
+export const CACHE_ADD = new LuaScript(`
+local e = redis.call('HGET', KEYS[1], 'e')
+if e and tonumber(e) >= tonumber(ARGV[2]) then return redis.call('HINCRBY', KEYS[1], 'v', ARGV[1]) end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'e', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return tonumber(ARGV[1])`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { link, open, readFile, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { OUTAGE_OPTIONS, connectRedis, isCluster } from './redis-connect.js';
 import {
   CACHE_SET_IF_ABSENT,
+  CACHE_ADD,
   CAS_RECIPIENT,
   CLAIM,
   COMPLETE,
@@ -222,6 +223,33 @@ export class RedisStore implements Store {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+
+  async replaceContent(id: string, contentType: MessageRecord['contentType'], body: Uint8Array): Promise<boolean> {
+    const raw = await this.client.get(this.msgKey(id));
+    if (raw === null) return false;
+    const message = { ...(JSON.parse(raw) as MessageRecord), contentType, contentSize: body.byteLength };
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (this.content === 'redis') {
+      // Both keys share the message's hash slot ({id}), so one MULTI replaces them together.
+      const res = await this.client.multi().set(this.bodyKey(id), buf, 'KEEPTTL').set(this.msgKey(id), JSON.stringify(message), 'KEEPTTL').exec();
+      for (const [err] of res ?? []) if (err) throw err;
+      return true;
+    }
+    // File content: the new file is durable before it takes the old one's name (rename is atomic);
+    // a crash between the rename and the record update leaves the new body under the old type.
+    const file = this.bodyFile(this.content.dir, id);
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.new`;
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.writeFile(buf);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    await this.client.set(this.msgKey(id), JSON.stringify(message), 'KEEPTTL');
+    return true;
   }
 
   async deleteBody(id: string): Promise<void> {
@@ -469,6 +497,12 @@ export class RedisStore implements Store {
       [Buffer.from(value.buffer, value.byteOffset, value.byteLength), now + ttlMs, now, Math.max(1, Math.ceil(ttlMs))],
     );
     return Buffer.isBuffer(res) ? res : undefined;
+  }
+
+  async cacheAdd(namespace: string, key: string, delta: number, ttlMs: number): Promise<number> {
+    const now = this.now();
+    const res = await CACHE_ADD.run(this.client, [this.cacheKey(namespace, key)], [Math.trunc(delta), now, now + ttlMs, Math.max(1, Math.ceil(ttlMs))]);
+    return Number(res);
   }
 
   // --- housekeeping -----------------------------------------------------------------------------

@@ -46,6 +46,11 @@ export interface Store {
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /** The stored body (encoded multipart), undefined once expired/purged. */
   getBody(id: string): Promise<Buffer | undefined>;
+  /**
+   * Replaces a message's content (MM7 ReplaceReq before retrieval): body, content type and size.
+   * Returns false when the message is gone. TTLs are kept.
+   */
+  replaceContent(id: string, contentType: MessageRecord['contentType'], body: Uint8Array): Promise<boolean>;
   /** Removes the body (content) but keeps the records for reporting until retention ends. */
   deleteBody(id: string): Promise<void>;
   /** Removes the message, its recipients and every index entry. */
@@ -83,6 +88,12 @@ export interface Store {
   cacheSet(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<void>;
   /** Sets only if absent; returns the existing value when present (for idempotency keys). */
   cacheSetIfAbsent(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<Buffer | undefined>;
+  /**
+   * Atomic counter (quotas, rates): adds `delta` and returns the new total. A counter that is absent
+   * or expired starts from `delta` and lives `ttlMs` from then (a fixed window: later adds do not
+   * extend it). cacheGet reads it as decimal text.
+   */
+  cacheAdd(namespace: string, key: string, delta: number, ttlMs: number): Promise<number>;
 
   /** Counts of recipients per state, for metrics and /readyz. */
   stateCounts(): Promise<Partial<Record<RecipientState, number>>>;

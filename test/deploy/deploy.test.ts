@@ -146,9 +146,14 @@ t.test('the YAML reader itself', async (t) => {
 t.test('docker-compose.yml: two gateways on Redis, the SMSC simulator, settings the gateway knows', async (t) => {
   const [doc] = parseYaml(read('docker-compose.yml'));
   const services = at(doc, 'services');
-  t.same(Object.keys(services).sort(), ['gateway-a', 'gateway-b', 'redis', 'smsc-sim']);
+  t.same(Object.keys(services).sort(), ['emulator', 'gateway-a', 'gateway-b', 'redis', 'smsc-sim']);
   t.same(at(services, 'smsc-sim', 'command', 0), 'mmsc-smsc-sim');
-  t.match(read('docker-compose.yml'), /# +command: \["mmsc-emulator"/, 'emulator run present, commented as pending');
+  const emu = at(services, 'emulator', 'command') as string[];
+  t.same(emu.slice(0, 2), ['mmsc-emulator', 'load'], 'one emulator load run');
+  t.equal(emu[emu.indexOf('--mmsc') + 1], 'http://gateway-a:8080/mms', 'sends through node A');
+  t.equal(emu[emu.indexOf('--smsc') + 1], 'smsc-sim:2775', 'gets its notifications from the simulator');
+  t.ok(emu.includes('--count'), 'bounded');
+  t.ok(JSON.parse(read('../package.json')).bin['mmsc-emulator'], 'mmsc-emulator is a package bin (a command in the image)');
   for (const name of ['gateway-a', 'gateway-b']) {
     const env = at(services, name, 'environment');
     t.match(env.MMSC_REDIS_URL, /^redis:\/\/redis:6379/, `${name} uses the redis service`);

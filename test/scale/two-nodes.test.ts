@@ -41,7 +41,9 @@ t.test('send to node A, retrieve from node B; a receipt on B finds A\'s notifica
   const to = '+15550000777';
   const conf = await send(a, to, 'hello from node A', { deliveryReport: true });
   t.equal(conf.responseStatus, 'ok', 'node A accepted the message');
-  t.ok(a.logs.some((l) => l.msg === 'm-send-req accepted' && l.msgId === conf.messageId), 'node A stored it');
+  // The log line travels through a pipe, the answer through a socket: either may arrive first.
+  await waitFor("node A's acceptance log line", () => a.logs.some((l) => l.msg === 'm-send-req accepted' && l.msgId === conf.messageId), 10_000);
+  t.pass('node A stored it');
 
   await waitFor('the notification push', () => pushes.some((p) => p.to === to));
   const push = pushes.find((p) => p.to === to)!;

@@ -211,6 +211,33 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     now -= 2000;
   });
 
+  t.test('replaceContent swaps body, content type and size of a stored message', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const { message, recipients } = sampleMessage(1);
+    await store.createMessage(message, Buffer.from('old'), recipients, []);
+    const ct = { mediaType: 'application/vnd.wap.multipart.related', params: { type: 'application/smil' } };
+    t.equal(await store.replaceContent(message.id, ct, Buffer.from('new body')), true);
+    t.same(await store.getBody(message.id), Buffer.from('new body'));
+    t.match(await store.getMessage(message.id), { contentType: ct, contentSize: 8, subject: { text: 'Hello' } });
+    t.equal(await store.replaceContent('missing', ct, Buffer.from('x')), false);
+  });
+
+  t.test('cacheAdd counts atomically within a fixed window', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    t.equal(await store.cacheAdd('quota', 'v1', 3, 1000), 3);
+    const totals = await Promise.all(Array.from({ length: 20 }, () => store.cacheAdd('quota', 'v1', 1, 1000)));
+    t.same([...totals].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => 4 + i), 'concurrent adds never lose an increment');
+    t.same(await store.cacheGet('quota', 'v1'), Buffer.from('23'));
+    t.equal(await store.cacheAdd('quota', 'other', -2, 1000), -2, 'counters are independent');
+    now += 600;
+    t.equal(await store.cacheAdd('quota', 'v1', 1, 1000), 24, 'a later add does not extend the window');
+    now += 600;
+    t.equal(await store.cacheAdd('quota', 'v1', 5, 1000), 5, 'after the window a new count starts');
+    now -= 1200;
+  });
+
   if (factory.reopen) {
     const reopen = factory.reopen;
     t.test('data survives close and reopen', async (t) => {

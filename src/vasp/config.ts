@@ -1,0 +1,125 @@
+import { arr, bool, int, obj, opt, str, type Rule } from '../config/schema.js';
+
+/** A daily window during which a VASP's messages are held back (deferred until `end`). */
+export interface QuietHours {
+  /** 'HH:MM' local time in `timeZone`. */
+  start: string;
+  end: string;
+  /** IANA time zone name, e.g. 'Europe/Berlin'. */
+  timeZone: string;
+}
+
+/** One value-added service provider allowed to send through MM7 and REST. */
+export interface VaspAccount {
+  /** The VASPID: names the account in logs, reports and opt-out lists. */
+  id: string;
+  /** HTTP Basic user name for MM7 (default: the id). */
+  username?: string;
+  /** HTTP Basic password as `scrypt$<salt base64>$<hash base64>` (see hashPassword in src/vasp/accounts.ts). */
+  passwordHash?: string;
+  /** REST API keys, each as `sha256:<hex of the key>`: the key itself is never stored. */
+  apiKeys?: string[];
+  /** Peers (IP or CIDR) the VASP may connect from; empty or absent = any. */
+  allowedSources?: string[];
+  /** Short codes the VASP sends from and receives handset messages on. */
+  shortCodes?: string[];
+  /** Recipients accepted per second on one node (token bucket, one second of burst); 0 = unlimited. */
+  tps?: number;
+  /** Recipients accepted per UTC day across all nodes; 0 = unlimited. */
+  dailyQuota?: number;
+  quietHours?: QuietHours;
+  /** Where MM7 DeliveryReportReq / ReadReplyReq / DeliverReq go; `https://user:pass@host/...` sends HTTP Basic. */
+  reportUrl?: string;
+  /** Default webhook URL for REST messages that name none. */
+  webhookUrl?: string;
+  /** HMAC-SHA256 key for webhook signatures. */
+  webhookSecret?: string;
+}
+
+export interface VaspConfig {
+  mm7Path: string;
+  apiPrefix: string;
+  /** Largest MM7 or REST request body, in octets. */
+  maxRequestSize: number;
+  /** Recipients in one request. */
+  maxRecipients: number;
+  /** Country code for national numbers without one ('' = national numbers are refused). */
+  defaultCountryCode: string;
+  /** Trunk prefix of national numbers, replaced by the country code. */
+  nationalPrefix: string;
+  /** MMSRelayServerID in messages we send to VASPs. */
+  relayServerId: string;
+  /** Numbers (E.164) no VASP may send to. */
+  optOut: string[];
+  /** A handset message to a VASP short code whose text is one of these opts its sender out of that VASP. */
+  stopKeywords: string[];
+  /** Media fetched by URL for REST sends. */
+  media: { maxBytes: number; timeoutMs: number; maxItems: number; allowPrivateHosts: boolean };
+  /**
+   * MM7 reports, DeliverReq and webhooks: durable jobs retried with exponential back-off, then given
+   * up. `allowPrivateHosts` concerns webhook URLs given in requests; configured report URLs are trusted.
+   */
+  reports: { initialSeconds: number; maxSeconds: number; maxAttempts: number; timeoutMs: number; allowPrivateHosts: boolean };
+  idempotencyTtlSeconds: number;
+  accounts: VaspAccount[];
+}
+
+export function defaultVaspConfig(): VaspConfig {
+  return {
+    mm7Path: '/mm7',
+    apiPrefix: '/api/v1',
+    maxRequestSize: 5 * 1024 * 1024,
+    maxRecipients: 10_000,
+    defaultCountryCode: '',
+    nationalPrefix: '0',
+    relayServerId: 'mmsc',
+    optOut: [],
+    stopKeywords: ['STOP', 'UNSUBSCRIBE', 'STOPALL', 'CANCEL', 'END', 'QUIT'],
+    media: { maxBytes: 1_048_576, timeoutMs: 10_000, maxItems: 10, allowPrivateHosts: false },
+    reports: { initialSeconds: 5, maxSeconds: 3600, maxAttempts: 12, timeoutMs: 10_000, allowPrivateHosts: false },
+    idempotencyTtlSeconds: 86_400,
+    accounts: [],
+  };
+}
+
+const hhmm = str({ pattern: /^([01]\d|2[0-3]):[0-5]\d$/, hint: 'HH:MM' });
+const url = str({ pattern: /^https?:\/\/\S+$/, hint: 'an http(s) URL' });
+const cidr = str({ pattern: /^[0-9a-f:.]+(\/\d{1,3})?$/i, hint: 'an IP address or CIDR' });
+const digits = str({ pattern: /^\d{2,15}$/, hint: 'digits' });
+
+export const VASP_CONFIG_RULE: Rule = obj({
+  mm7Path: str({ pattern: /^\/[A-Za-z0-9._~\-/]*$/ }),
+  apiPrefix: str({ pattern: /^\/[A-Za-z0-9._~\-/]*[^/]$/, hint: 'an absolute path without trailing slash' }),
+  maxRequestSize: int(1024, 200 * 1024 * 1024),
+  maxRecipients: int(1, 100_000),
+  defaultCountryCode: str({ pattern: /^(\d{1,3})?$/, hint: "'' or 1-3 digits" }),
+  nationalPrefix: str({ pattern: /^\d{0,2}$/ }),
+  relayServerId: str({ pattern: /^[\x21-\x7e]{1,64}$/ }),
+  optOut: arr(str({ pattern: /^\+\d{7,15}$/, hint: 'an E.164 number' })),
+  stopKeywords: arr(str({ pattern: /^\S{1,20}$/ })),
+  media: obj({ maxBytes: int(1, 100 * 1024 * 1024), timeoutMs: int(100, 600_000), maxItems: int(0, 100), allowPrivateHosts: bool() }),
+  reports: obj({
+    initialSeconds: { kind: 'number', min: 0.01, max: 86_400 },
+    maxSeconds: int(1, 86_400),
+    maxAttempts: int(1, 1000),
+    timeoutMs: int(100, 600_000),
+    allowPrivateHosts: bool(),
+  }),
+  idempotencyTtlSeconds: int(1, 30 * 86_400),
+  accounts: arr(
+    obj({
+      id: str({ pattern: /^[A-Za-z0-9._-]{1,64}$/, hint: 'letters, digits and ._- (at most 64)' }),
+      username: opt(str({ pattern: /^[^:\s]{1,128}$/ })),
+      passwordHash: opt(str({ pattern: /^scrypt\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, hint: 'scrypt$<salt>$<hash>' })),
+      apiKeys: opt(arr(str({ pattern: /^sha256:[0-9a-f]{64}$/, hint: 'sha256:<64 hex digits>' }))),
+      allowedSources: opt(arr(cidr)),
+      shortCodes: opt(arr(digits)),
+      tps: opt(int(0, 1_000_000)),
+      dailyQuota: opt(int(0, 1_000_000_000)),
+      quietHours: opt(obj({ start: hhmm, end: hhmm, timeZone: str({ pattern: /^[A-Za-z0-9_+\-/]{1,64}$/ }) })),
+      reportUrl: opt(url),
+      webhookUrl: opt(url),
+      webhookSecret: opt(str({ pattern: /^.{16,}$/, hint: 'at least 16 characters' })),
+    }),
+  ),
+});

@@ -1,0 +1,83 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/index.js';
+import type { Metrics } from '../metrics.js';
+import type { JobHandler } from '../queue/runner.js';
+import type { ReportPort } from '../relay/ports.js';
+import type { Relay } from '../relay/relay.js';
+import type { Store } from '../store/types.js';
+import { VaspAccounts } from './accounts.js';
+import { VaspLimits } from './limits.js';
+import { mm7Routes } from './mm7-route.js';
+import { OptOutList } from './opt-out.js';
+import { restRoutes } from './rest-routes.js';
+import { relayControl } from './control.js';
+import { moNotifier } from './mo.js';
+import type { NotificationPort } from '../relay/ports.js';
+import { VaspReports } from './reports.js';
+import { VaspSender } from './send.js';
+
+export interface VaspDeps {
+  config: GatewayConfig;
+  store: Store;
+  relay: Relay;
+  logger: Logger;
+  metrics: Metrics;
+  clock?: () => number;
+  nudge?: () => void;
+}
+
+/** The VASP side of one node: accounts, sending rules, the MM7 and REST routes, reports back. */
+export interface Vasp {
+  accounts: VaspAccounts;
+  optOut: OptOutList;
+  sender: VaspSender;
+  plugin: FastifyPluginAsync;
+  reports: { mm7: ReportPort; rest: ReportPort };
+  outbound: VaspReports;
+  /** Wraps the handset notifier: recipients that are VASP short codes get a DeliverReq instead. */
+  moNotifier(inner: NotificationPort): NotificationPort;
+  jobHandlers: Record<string, JobHandler>;
+}
+
+export function createVasp(deps: VaspDeps): Vasp {
+  const cfg = deps.config.vasp;
+  const accounts = new VaspAccounts(cfg.accounts);
+  const optOut = new OptOutList(deps.store, cfg.optOut);
+  const limits = new VaspLimits(deps.store, deps.clock);
+  const sender = new VaspSender({
+    relay: deps.relay,
+    limits,
+    optOut,
+    plan: { countryCode: cfg.defaultCountryCode, nationalPrefix: cfg.nationalPrefix },
+    maxRecipients: cfg.maxRecipients,
+    logger: deps.logger,
+    clock: deps.clock,
+  });
+  const control = relayControl(deps.relay, deps.store);
+  const mm7 = mm7Routes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, control, metrics: deps.metrics });
+  const rest = restRoutes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, store: deps.store, control, metrics: deps.metrics });
+  const plugin: FastifyPluginAsync = async (app) => {
+    await app.register(mm7);
+    await app.register(rest, { prefix: cfg.apiPrefix });
+  };
+  const outbound = new VaspReports({
+    config: cfg,
+    accounts,
+    store: deps.store,
+    logger: deps.logger,
+    clock: deps.clock,
+    nudge: deps.nudge,
+    onDelivered: (r) => deps.relay.retrievalCompleted(r),
+  });
+  return {
+    accounts,
+    optOut,
+    sender,
+    plugin,
+    reports: { mm7: outbound.mm7, rest: outbound.rest },
+    outbound,
+    jobHandlers: outbound.jobHandlers(),
+    moNotifier: (inner) => moNotifier(inner, { config: cfg, accounts, optOut, outbound, store: deps.store, relay: deps.relay, logger: deps.logger }),
+  };
+}

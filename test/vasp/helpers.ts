@@ -1,0 +1,47 @@
+import type { Test } from 'tap';
+import pino from 'pino';
+import { defaultConfig, type GatewayConfig } from '../../src/config/index.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import { RecordingTransport } from '../../src/mm1/transport.js';
+import { hashApiKey, hashPassword } from '../../src/vasp/accounts.js';
+import type { VaspAccount } from '../../src/vasp/config.js';
+
+export const PASSWORD = 'correct horse battery staple';
+export const API_KEY = 'test-key-0123456789abcdef0123456789';
+/** Hashing once: scrypt costs tens of ms. */
+const PASSWORD_HASH = hashPassword(PASSWORD);
+
+export function account(id: string, extra: Partial<VaspAccount> = {}): VaspAccount {
+  return { id, passwordHash: PASSWORD_HASH, apiKeys: [hashApiKey(`${API_KEY}-${id}`)], shortCodes: ['12345'], ...extra };
+}
+
+export function basic(user: string, password = PASSWORD): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+export function bearer(id: string): string {
+  return `Bearer ${API_KEY}-${id}`;
+}
+
+export async function vaspGateway(t: Test, tweak?: (c: GatewayConfig) => void): Promise<{ gw: Gateway; transport: RecordingTransport }> {
+  const config = defaultConfig();
+  config.dataDir = t.testdir({});
+  config.http.host = '127.0.0.1';
+  config.http.port = 0;
+  config.vasp.accounts = [account('TNN')];
+  tweak?.(config);
+  const transport = new RecordingTransport();
+  const gw = await startGateway({ config, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), transport });
+  t.teardown(() => gw.stop());
+  return { gw, transport };
+}
+
+export async function until<T>(f: () => T | undefined | Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

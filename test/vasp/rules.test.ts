@@ -1,0 +1,99 @@
+import t from 'tap';
+import { ConfigError } from '../../src/config/index.js';
+import { VaspAccounts, hashApiKey, hashPassword } from '../../src/vasp/accounts.js';
+import { normaliseNumber } from '../../src/vasp/e164.js';
+import { quietUntil } from '../../src/vasp/quiet-hours.js';
+
+t.test('E.164 normalisation keeps short codes', async (t) => {
+  const uk = { countryCode: '44', nationalPrefix: '0' };
+  const us = { countryCode: '1', nationalPrefix: '' };
+  const none = { countryCode: '', nationalPrefix: '0' };
+  const cases: [string, typeof uk, string | undefined][] = [
+    ['+44 7700 900123', uk, '+447700900123'],
+    ['0044 7700 900123', uk, '+447700900123'],
+    ['07700 900123', uk, '+447700900123'],
+    ['+15551234567/TYPE=PLMN', uk, '+15551234567'],
+    ['(555) 123-4567', us, '+15551234567'],
+    ['1-555-123-4567', us, '+15551234567'],
+    ['12345', uk, '12345'],
+    ['4242', us, '4242'],
+    ['7255441234', none, '+7255441234'],
+    ['07700900123', none, undefined],
+    ['+0123456789', uk, undefined],
+    ['+1234567890123456', uk, undefined],
+    ['12', uk, undefined],
+    ['user@example.com', uk, undefined],
+    ['', uk, undefined],
+  ];
+  for (const [input, plan, want] of cases) {
+    const n = normaliseNumber(input, plan);
+    if (want === undefined) t.notOk(n.ok, `${JSON.stringify(input)} refused`);
+    else t.same(n.ok && n.value, want, `${input} -> ${want}`);
+  }
+  t.match(normaliseNumber('12345', uk), { kind: 'shortcode' });
+});
+
+t.test('quiet hours defer to the window end, across midnight and in the account time zone', async (t) => {
+  const q = { start: '21:00', end: '08:00', timeZone: 'Europe/Berlin' };
+  // 2024-01-10 22:30 in Berlin (UTC+1) -> 08:00 Berlin next day = 07:00Z.
+  t.equal(new Date(quietUntil(Date.parse('2024-01-10T21:30:00Z'), q)!).toISOString(), '2024-01-11T07:00:00.000Z');
+  // 03:15 Berlin -> same day 08:00.
+  t.equal(new Date(quietUntil(Date.parse('2024-01-11T02:15:00Z'), q)!).toISOString(), '2024-01-11T07:00:00.000Z');
+  t.equal(quietUntil(Date.parse('2024-01-11T12:00:00Z'), q), undefined, 'outside the window');
+  // Summer time (UTC+2).
+  t.equal(new Date(quietUntil(Date.parse('2024-07-10T20:00:00Z'), q)!).toISOString(), '2024-07-11T06:00:00.000Z');
+  // A window inside one day.
+  t.equal(new Date(quietUntil(Date.parse('2024-01-11T12:30:00Z'), { start: '12:00', end: '14:00', timeZone: 'UTC' })!).toISOString(), '2024-01-11T14:00:00.000Z');
+  // Across the spring-forward night (31 March 2024, 02:00 -> 03:00 in Berlin).
+  t.equal(new Date(quietUntil(Date.parse('2024-03-30T22:00:00Z'), q)!).toISOString(), '2024-03-31T06:00:00.000Z');
+});
+
+t.test('accounts: Basic with scrypt hash, API keys by SHA-256, sources, config errors', async (t) => {
+  const hash = hashPassword('pw-1');
+  const accounts = new VaspAccounts([
+    { id: 'a', passwordHash: hash, apiKeys: [hashApiKey('key-a')], shortCodes: ['111'] },
+    { id: 'b', username: 'bee', passwordHash: hash, allowedSources: ['10.0.0.0/8', '2001:db8::/32'] },
+  ]);
+  const b64 = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
+  t.match(accounts.basic(b64('a:pw-1')), { ok: true, account: { id: 'a' } });
+  t.match(accounts.basic(b64('a:pw-1')), { ok: true }, 'second check from the verified cache');
+  t.match(accounts.basic(b64('a:pw-2')), { ok: false, reason: /wrong password/ });
+  t.match(accounts.basic(b64('bee:pw-1')), { ok: true, account: { id: 'b' } });
+  t.match(accounts.basic(b64('b:pw-1')), { ok: false, reason: /unknown user/ }, 'user name, not id, when one is set');
+  t.match(accounts.basic('Bearer x'), { ok: false });
+  t.match(accounts.basic(undefined), { ok: false, reason: 'no credentials' });
+  t.match(accounts.apiKey('Bearer key-a', undefined), { ok: true, account: { id: 'a' } });
+  t.match(accounts.apiKey(undefined, 'key-a'), { ok: true });
+  t.match(accounts.apiKey('Bearer key-b', undefined), { ok: false });
+  t.equal(accounts.sourceAllowed(accounts.get('a')!, '127.0.0.1'), true, 'no list = any source');
+  t.equal(accounts.sourceAllowed(accounts.get('b')!, '10.1.2.3'), true);
+  t.equal(accounts.sourceAllowed(accounts.get('b')!, '::ffff:10.1.2.3'), true);
+  t.equal(accounts.sourceAllowed(accounts.get('b')!, '2001:db8::1'), true);
+  t.equal(accounts.sourceAllowed(accounts.get('b')!, '192.168.1.1'), false);
+  t.equal(accounts.byShortCodeOf('111')?.id, 'a');
+  t.throws(() => new VaspAccounts([{ id: 'x', shortCodes: ['1'] }, { id: 'y', shortCodes: ['1'] }]), ConfigError);
+  t.throws(() => new VaspAccounts([{ id: 'x', quietHours: { start: '22:00', end: '07:00', timeZone: 'Mars/Olympus' } }]), /unknown time zone/);
+});
+
+t.test('the example config file validates, VASP section included', async (t) => {
+  const { loadConfig } = await import('../../src/config/index.js');
+  const cfg = loadConfig({ file: 'config/mmsc.example.json', env: {} });
+  t.equal(cfg.vasp.accounts[0]!.id, 'acme-news');
+  t.ok(new VaspAccounts(cfg.vasp.accounts).basic(`Basic ${Buffer.from('acme-news:change-me').toString('base64')}`).ok, 'the documented password works');
+  t.throws(() => loadConfig({ env: {}, overrides: { vasp: { accounts: [{ id: 'x', apiKeys: ['plain-key'] }] } } }), /vasp\.accounts\[0\]\.apiKeys\[0\]/);
+});
+
+t.test('a flood of wrong passwords is refused without hashing, and a VASP already verified keeps working', async (t) => {
+  let now = 1_000_000;
+  const accounts = new VaspAccounts([{ id: 'a', passwordHash: hashPassword('right') }], { now: () => now });
+  const b64 = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
+  t.match(accounts.basic(b64('a:right')), { ok: true }, 'the VASP verified once');
+  for (let i = 0; i < 5; i++) t.match(accounts.basic(b64(`a:guess-${i}`)), { ok: false, reason: /wrong password/ });
+  t.match(accounts.basic(b64('a:guess-5')), { ok: false, reason: /too many failed passwords/ }, 'past the limit: refused unchecked');
+  t.match(accounts.basic(b64('a:right')), { ok: true }, 'verified credentials still pass during the lock');
+  const fresh = new VaspAccounts([{ id: 'a', passwordHash: hashPassword('right') }], { now: () => now });
+  for (let i = 0; i < 5; i++) fresh.basic(b64(`a:guess-${i}`));
+  t.match(fresh.basic(b64('a:right')), { ok: false, reason: /too many failed passwords/ }, 'unverified right password waits too');
+  now += 60_000;
+  t.match(fresh.basic(b64('a:right')), { ok: true }, 'after the window the password is checked again');
+});
