@@ -14,6 +14,11 @@ import type { Store } from './store/types.js';
 import { SenderResolver } from './mm1/identity.js';
 import { Mm1Notifier, Mm1ReportPort } from './mm1/pushes.js';
 import { mm1Routes } from './mm1/routes.js';
+import { Adaptation } from './adapt/service.js';
+import { loadDeviceClasses } from './adapt/handset.js';
+import { detectFfmpeg, FfmpegTranscoder } from './adapt/media.js';
+import { NonMmsNotifier, nonMmsList, readNonMmsFile } from './adapt/non-mms.js';
+import { webViewRoutes } from './adapt/web-view.js';
 import { createVasp, type Vasp } from './vasp/index.js';
 
 export interface GatewayOptions {
@@ -50,6 +55,9 @@ class PortSwitch implements NotificationPort {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, logger } = opts;
+  // Read before anything is opened: a bad subscriber list or device class file stops the start with nothing to clean up.
+  const deviceClasses = config.adapt.enabled ? loadDeviceClasses(resolve(config.adapt.deviceClassesFile)) : undefined;
+  const nonMms = [...config.adapt.nonMmsRecipients, ...(config.adapt.nonMmsFile ? readNonMmsFile(resolve(config.adapt.nonMmsFile)) : [])];
   const store: Store = openStore(config, { clock: opts.clock, logger });
   logger.info({ store: store.kind, dataDir: resolve(config.dataDir), node: config.node.id }, 'store opened');
 
@@ -98,13 +106,34 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   reports.mm1 = new Mm1ReportPort(transport);
   const sender = new SenderResolver(config.mm1);
-  const app = buildApp({ config, logger, metrics, store, health, plugins: [{ plugin: mm1Routes({ config: config.mm1, relay, sender, metrics }) }, { plugin: vasp.plugin }] });
+  let adaptation: Adaptation | undefined;
+  if (config.adapt.enabled) {
+    const ffmpeg = await detectFfmpeg(config.adapt.media.ffmpegPath);
+    if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, version: ffmpeg.version }, 'ffmpeg found: audio and video are adapted');
+    else logger.warn({ ffmpegPath: config.adapt.media.ffmpegPath }, 'ffmpeg not found: audio and video the handset does not accept are replaced by a text part');
+    health.push({ name: 'ffmpeg', check: async () => ({ ok: ffmpeg !== undefined, detail: ffmpeg ? { path: ffmpeg.path, version: ffmpeg.version } : 'not installed: audio/video adaptation off' }) });
+    const media = ffmpeg ? new FfmpegTranscoder({ info: ffmpeg, concurrency: config.adapt.media.concurrency, timeoutMs: config.adapt.media.timeoutMs, logger }) : undefined;
+    adaptation = new Adaptation({ config: config.adapt, store, logger, classes: deviceClasses!, media, clock: opts.clock });
+  }
+  const plugins = [
+    { plugin: mm1Routes({ config: config.mm1, relay, sender, metrics, adaptation }) },
+    { plugin: vasp.plugin },
+    { plugin: webViewRoutes({ relay, webPath: config.adapt.webPath, maxInputPixels: config.adapt.images.maxInputPixels }) },
+  ];
+  const app = buildApp({ config, logger, metrics, store, health, plugins });
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
   const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
-  notifier.target = vasp.moNotifier(new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock }));
+  const mm1Notifier = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
+  const handsetNotifier =
+    nonMms.length > 0
+      ? new NonMmsNotifier({ inner: mm1Notifier, transport, isNonMms: nonMmsList(nonMms), webBase: `${publicUrl}${config.adapt.webPath}/`, smsText: config.adapt.smsText })
+      : mm1Notifier;
+  if (nonMms.length > 0) logger.info({ subscribers: nonMms.length }, 'non-MMS subscribers get an SMS with a web link');
+  // VASP short codes first (MO messages to a VASP), then non-MMS handsets, then the WAP Push notification.
+  notifier.target = vasp.moNotifier(handsetNotifier);
   runner.start();
   const sweeper = setInterval(() => {
     store.sweep(Date.now()).catch((err) => logger.warn({ err }, 'store sweep failed'));

@@ -62,8 +62,48 @@ export interface HttpConfig {
   shutdownGraceMs: number;
 }
 
+/** Content adaptation of retrievals (issue 6; docs/architecture.md "Content adaptation"). */
+export interface AdaptConfig {
+  /** Off: messages are served as stored. */
+  enabled: boolean;
+  /** JSON file of device classes (matched by User-Agent) and the default class; relative to the working directory. */
+  deviceClassesFile: string;
+  uaprof: {
+    timeoutMs: number;
+    maxBytes: number;
+    /** How long a fetched profile, and a failed fetch, are remembered (shared through the store). */
+    cacheSeconds: number;
+    negativeCacheSeconds: number;
+    /** Lab setting: fetch profiles from private and loopback addresses too (SSRF guard off). */
+    allowPrivateAddresses: boolean;
+  };
+  images: {
+    /** Larger inputs (width x height) are refused by the decoder and replaced by a text part. */
+    maxInputPixels: number;
+  };
+  media: {
+    /** ffmpeg binary; '' disables audio/video transcoding. */
+    ffmpegPath: string;
+    concurrency: number;
+    timeoutMs: number;
+  };
+  /** Text of the part that replaces content that could not be adapted; `{type}` is the original media type. */
+  replacementText: string;
+  /** How long an adapted variant is kept (never beyond the message's expiry). */
+  variantCacheSeconds: number;
+  /** Recipients (MSISDNs with country code, '+' optional) whose handsets cannot receive MMS: they get an SMS with a web link. */
+  nonMmsRecipients: string[];
+  /** Subscriber list of non-MMS handsets: a text file, one MSISDN a line ('#' comments); '' = none. Read at start. */
+  nonMmsFile: string;
+  /** Path prefix of the web view of a message for non-MMS handsets. */
+  webPath: string;
+  /** SMS text for non-MMS handsets; `{from}` and `{url}` are replaced. */
+  smsText: string;
+}
+
 export interface GatewayConfig {
   http: HttpConfig;
+  adapt: AdaptConfig;
   dataDir: string;
   mm1: Mm1Config;
   relay: RelayConfig;
@@ -91,6 +131,19 @@ export function defaultConfig(): GatewayConfig {
   return {
     http: { host: '0.0.0.0', port: 8080, publicUrl: '', shutdownGraceMs: 10_000 },
     dataDir: './data',
+    adapt: {
+      enabled: true,
+      deviceClassesFile: 'config/device-classes.json',
+      uaprof: { timeoutMs: 3000, maxBytes: 256 * 1024, cacheSeconds: DAY, negativeCacheSeconds: 3600, allowPrivateAddresses: false },
+      images: { maxInputPixels: 50_000_000 },
+      media: { ffmpegPath: 'ffmpeg', concurrency: 2, timeoutMs: 60_000 },
+      replacementText: 'A {type} item of this message could not be shown on this phone.',
+      variantCacheSeconds: DAY,
+      nonMmsRecipients: [],
+      nonMmsFile: '',
+      webPath: '/v',
+      smsText: 'You have a picture message from {from}: {url}',
+    },
     mm1: {
       path: '/mms',
       retrievalPath: '/m',
@@ -131,6 +184,19 @@ const SCHEMA: Rule = obj({
     shutdownGraceMs: int(0, 600_000),
   }),
   dataDir: str(),
+  adapt: obj({
+    enabled: bool(),
+    deviceClassesFile: str(),
+    uaprof: obj({ timeoutMs: int(100, 60_000), maxBytes: int(1024, 10 * 1024 * 1024), cacheSeconds: int(0, 30 * DAY), negativeCacheSeconds: int(0, 30 * DAY), allowPrivateAddresses: bool() }),
+    images: obj({ maxInputPixels: int(1, 1_000_000_000) }),
+    media: obj({ ffmpegPath: str(), concurrency: int(1, 64), timeoutMs: int(1000, 600_000) }),
+    replacementText: str(),
+    variantCacheSeconds: int(0, 365 * DAY),
+    nonMmsRecipients: arr(str({ pattern: /^\+?\d{3,20}$/, hint: 'an MSISDN with country code' })),
+    nonMmsFile: str(),
+    webPath: pathRule,
+    smsText: str(),
+  }),
   mm1: obj({
     path: pathRule,
     retrievalPath: pathRule,

@@ -17,6 +17,7 @@ import type { Metrics } from '../metrics.js';
 import type { ContentTypeRecord, MessageRecord, RecipientRecord } from '../relay/model.js';
 import { Relay, SubmitError, type NotifyRespStatus, type SubmitRefusal, type TimeValue } from '../relay/relay.js';
 import type { SenderResolver } from './identity.js';
+import type { Adaptation } from '../adapt/service.js';
 
 const MMS_TYPE = 'application/vnd.wap.mms-message';
 
@@ -25,6 +26,8 @@ export interface Mm1Deps {
   relay: Relay;
   sender: SenderResolver;
   metrics: Metrics;
+  /** Content adaptation of retrievals; absent = messages served as stored. */
+  adaptation?: Adaptation;
 }
 
 /** Relay refusals -> X-Mms-Response-Status (OMA-MMS-ENC 7.3.48). */
@@ -279,9 +282,26 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
         return reply.code(404).send();
       }
       const { message, recipient, body } = found;
-      const pduBytes = encode(retrieveConf(message, recipient, body));
+      let pduBytes: Uint8Array;
+      let adapted: Record<string, unknown> | undefined;
+      if (deps.adaptation) {
+        // The headers' share of the handset's limit, plus a margin for recipient-specific lengths.
+        const reserve = encode(retrieveConf(message, recipient, new Uint8Array(0))).length + 64;
+        try {
+          const v = await deps.adaptation.forRetrieval(message, body, req.headers, reserve);
+          pduBytes = encode(retrieveConf(message, recipient, v.body, v.contentType));
+          adapted = { handset: v.handset.source, class: v.handset.className, maxSize: v.handset.maxMessageSize, fits: v.fits, cached: v.cached, changes: v.changes.length ? v.changes : undefined };
+          if (!v.fits) req.log.warn({ msgId: message.id, size: pduBytes.length, maxSize: v.handset.maxMessageSize }, 'adapted message still exceeds the handset limit');
+        } catch (err) {
+          // Adaptation is a service to the handset; its failure must not lose the message.
+          req.log.warn({ err, msgId: message.id }, 'adaptation failed; message served as stored');
+          pduBytes = encode(retrieveConf(message, recipient, body));
+        }
+      } else {
+        pduBytes = encode(retrieveConf(message, recipient, body));
+      }
       metrics.retrievals.inc({ result: 'ok' });
-      req.log.info({ msgId: message.id, recipient: recipient.id, size: pduBytes.length, ua: req.headers['user-agent'], profile: req.headers['x-wap-profile'] }, 'm-retrieve-conf served');
+      req.log.info({ msgId: message.id, recipient: recipient.id, size: pduBytes.length, ua: req.headers['user-agent'], profile: req.headers['x-wap-profile'], adapted }, 'm-retrieve-conf served');
       reply.raw.once('finish', () => {
         relay.retrievalCompleted(recipient).catch((err) => req.log.warn({ err, recipient: recipient.id }, 'could not record the retrieval'));
       });
@@ -303,14 +323,14 @@ function tidOf(body: Buffer): string {
  * the Message-ID the originator got in m-send-conf (reports match on it, gotcha 4); no Expiry,
  * Delivery-Time or Retrieve-Status (gotcha 9). `body` is the stored multipart body, written as is.
  */
-export function retrieveConf(message: MessageRecord, recipient: RecipientRecord, body: Uint8Array): RetrieveConf {
+export function retrieveConf(message: MessageRecord, recipient: RecipientRecord, body: Uint8Array, contentType: ContentTypeRecord = message.contentType): RetrieveConf {
   const pdu: RetrieveConf = {
     type: 'm-retrieve-conf',
     transactionId: recipient.transactionId,
     mmsVersion: '1.2',
     messageId: message.id,
     date: message.date,
-    contentType: { type: message.contentType.mediaType, params: { ...message.contentType.params } },
+    contentType: { type: contentType.mediaType, params: { ...contentType.params } },
     body,
   };
   if (message.senderVisibility !== 'hide') pdu.from = message.from;

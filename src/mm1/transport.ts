@@ -8,6 +8,8 @@ export interface PushTransport {
    * Resolves once the bearer accepted (or refused) the push; never rejects for bearer errors.
    */
   push(destination: string, pdu: Buffer, tag: string): Promise<PushOutcome>;
+  /** A plain text SMS (the web link for handsets that cannot receive MMS); absent on bearers without text. */
+  sendText?(destination: string, text: string, tag: string): Promise<PushOutcome>;
 }
 
 /**
@@ -17,6 +19,7 @@ export interface PushTransport {
 export class RecordingTransport implements PushTransport {
   readonly name = 'recording';
   readonly pushes: { destination: string; pdu: Buffer; tag: string; at: number }[] = [];
+  readonly texts: { destination: string; text: string; tag: string; at: number }[] = [];
   private readonly listeners: ((p: { destination: string; pdu: Buffer; tag: string }) => void)[] = [];
   private seq = 0;
 
@@ -27,6 +30,13 @@ export class RecordingTransport implements PushTransport {
     const entry = { destination, pdu, tag, at: Date.now() };
     this.pushes.push(entry);
     for (const l of this.listeners) l(entry);
+    const id = `rec${++this.seq}`;
+    return { ok: true, link: this.name, messageIds: [id], receiptKeys: [id] };
+  }
+
+  async sendText(destination: string, text: string, tag: string): Promise<PushOutcome> {
+    if (this.texts.length >= this.limit) this.texts.shift();
+    this.texts.push({ destination, text, tag, at: Date.now() });
     const id = `rec${++this.seq}`;
     return { ok: true, link: this.name, messageIds: [id], receiptKeys: [id] };
   }

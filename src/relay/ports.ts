@@ -2,7 +2,7 @@ import type { MessageRecord, RecipientRecord } from './model.js';
 
 /** Outcome of handing a push (notification or report) to the bearer. */
 export type PushOutcome =
-  | { ok: true; link?: string; messageIds?: string[]; receiptKeys?: string[] }
+  | { ok: true; link?: string; messageIds?: string[]; receiptKeys?: string[]; /** An SMS with a web link went instead of a WAP Push (non-MMS handset). */ fallbackSms?: boolean }
   | { ok: false; temporary: boolean; reason: string; code?: number };
 
 /** Delivery report statuses of OMA-MMS-ENC X-Mms-Status (0x95). */

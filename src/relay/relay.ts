@@ -379,6 +379,21 @@ export class Relay {
     const ctx = { msgId: message.id, rcpt: r.address };
     const log = this.log;
 
+    if (outcome.ok && outcome.fallbackSms) {
+      // A web link went by SMS: no re-notification (the link stays valid until expiry); the page view counts as retrieval.
+      const moved = await this.store.transition(rid, {
+        from: ['accepted', 'notifying', 'notified'],
+        to: 'fallback-sms',
+        at: now,
+        note: 'SMS with web link',
+        patch: { notifyAttempts: current.notifyAttempts + 1, pushFailures: 0, smsc: { link: outcome.link, messageIds: outcome.messageIds ?? [] } },
+        smscKeys: outcome.receiptKeys?.length ? { keys: outcome.receiptKeys, ttlMs: this.receiptTtl } : undefined,
+        completeJob: job,
+      });
+      if (moved?.changed) this.o.onTransition?.(moved.record, current.state);
+      log.info({ ...ctx, link: outcome.link }, 'non-MMS recipient: SMS with web link sent');
+      return { done: true, completed: true };
+    }
     if (outcome.ok) {
       const attempts = current.notifyAttempts + 1;
       const wait = this.cfg.renotify.intervalSeconds * 1000 * this.cfg.renotify.backoffFactor ** (attempts - 1);

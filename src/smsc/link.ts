@@ -19,6 +19,10 @@ export interface SubmitRequest {
   /** SMS user data, UDH included. */
   userData: Buffer;
   moreToSend?: boolean;
+  /** Text SMS (web links to non-MMS handsets): data_coding for this submit instead of the link's binary one. */
+  dataCoding?: number;
+  /** UDH present (default true: WAP Push always carries one). */
+  udhi?: boolean;
 }
 
 export interface LinkStatus {
@@ -214,11 +218,11 @@ export class SmscLink {
       dest_addr_ton: dst.ton,
       dest_addr_npi: dst.npi,
       destination_addr: dst.addr,
-      esm_class: (cfg.esmMode & 0x03) | 0x40,
+      esm_class: (cfg.esmMode & 0x03) | (job.req.udhi === false ? 0 : 0x40),
       protocol_id: 0,
       priority_flag: 0,
       registered_delivery: cfg.registeredDelivery,
-      data_coding: cfg.dataCoding,
+      data_coding: job.req.dataCoding ?? cfg.dataCoding,
       short_message: job.req.userData,
     };
     if (cfg.validitySeconds > 0) params.validity_period = relativeTime(cfg.validitySeconds);

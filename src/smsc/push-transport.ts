@@ -5,6 +5,7 @@ import { receiptKeys } from './ids.js';
 import type { SmscLink, SubmitResult } from './link.js';
 import type { SmscPool } from './pool.js';
 import type { DeliveryReceipt } from './receipt.js';
+import { encodeTextSms } from './text-sms.js';
 
 /**
  * WAP Push over SMS through SMPP: segments the WSP push PDU (WDP, protocol/push/wdp.ts) and submits
@@ -43,6 +44,15 @@ export class SmppPushTransport implements PushTransport {
       return outcome;
     }
     return last;
+  }
+
+  /** A text SMS (GSM 7-bit or UCS-2, concatenated when long) on the first bound link that routes it. */
+  async sendText(destination: string, text: string, _tag: string): Promise<PushOutcome> {
+    const link = this.pool.route(destination).find((l) => l.up);
+    if (!link) return { ok: false, temporary: true, reason: `no bound SMSC link routes ${destination}` };
+    const segments = encodeTextSms(text, link.nextReference());
+    const results = await Promise.all(segments.map((s, i) => link.submit({ destination, userData: s.userData, dataCoding: s.dataCoding, udhi: s.udhi, moreToSend: i < segments.length - 1 })));
+    return this.outcome(link, results);
   }
 
   private outcome(link: SmscLink, results: SubmitResult[]): PushOutcome {
