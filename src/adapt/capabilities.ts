@@ -4,11 +4,13 @@ import { mergeCapabilities, parseProfileDiffHeader, parseProfileHeader, parseUaP
 import type { AdaptConfig } from '../config/index.js';
 import type { Store } from '../store/types.js';
 import { classFor, type DeviceClass, type DeviceClasses, type Handset } from './handset.js';
-import { guardedFetch, type FetchError } from './profile-fetch.js';
+import { guardedGet, type FetchError } from '../net/guarded-request.js';
 
 export type RequestHeaders = Record<string, string | string[] | undefined>;
 
 /** Cached outcome of one profile URL: the capabilities, or why it is unusable (negative cache). */
+const PROFILE_REQUEST_HEADERS = { accept: 'application/rdf+xml, application/xml, text/xml, */*;q=0.5', 'user-agent': 'mmsc-uaprof/1' };
+
 type CachedProfile = { ok: true; caps: DeviceCapabilities } | { ok: false; reason: string };
 
 const CACHE_NS = 'uaprof';
@@ -99,7 +101,7 @@ export class CapabilityResolver {
     const c = this.d.config.uaprof;
     let result: CachedProfile;
     try {
-      const body = await guardedFetch(url, { timeoutMs: c.timeoutMs, maxBytes: c.maxBytes, allowPrivate: c.allowPrivateAddresses });
+      const body = await guardedGet(url, { timeoutMs: c.timeoutMs, maxBytes: c.maxBytes, allowPrivate: c.allowPrivateAddresses, headers: PROFILE_REQUEST_HEADERS });
       result = { ok: true, caps: parseUaProf(body) };
       this.d.logger.info({ url, vendor: result.caps.vendor, model: result.caps.model }, 'UAProf fetched');
     } catch (e) {

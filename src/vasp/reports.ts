@@ -15,7 +15,7 @@ import type { DeliveryStatus, PushOutcome, ReadStatus, ReportPort } from '../rel
 import type { Store } from '../store/types.js';
 import type { VaspAccounts } from './accounts.js';
 import type { VaspAccount, VaspConfig } from './config.js';
-import { FetchError, guardedRequest } from './fetch-guard.js';
+import { FetchError, guardedRequest } from '../net/guarded-request.js';
 import { mimeFromStored, textOfStored } from './content.js';
 
 /** Relay delivery statuses -> MM7 MMStatus (TS 23.140 §8.9; 'unreachable' has no MM7 word). */

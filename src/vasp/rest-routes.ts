@@ -9,7 +9,8 @@ import type { VaspAccount, VaspConfig } from './config.js';
 import { ContentError, contentFromParts, type MediaInput, type StoredContent } from './content.js';
 import type { MessageControl } from './control.js';
 import { normaliseNumber } from './e164.js';
-import { FetchError, fetchMedia } from './fetch-guard.js';
+import { FetchError } from '../net/guarded-request.js';
+import { fetchMedia } from './fetch-guard.js';
 import { openApiCollector } from './openapi.js';
 import {
   authHeaders,

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { CapabilityResolver } from '../../src/adapt/capabilities.js';
 import { BUILTIN_DEFAULT, parseDeviceClasses, loadDeviceClasses, capabilityKey, DeviceClassError } from '../../src/adapt/handset.js';
-import { guardedFetch, isPrivateAddress } from '../../src/adapt/profile-fetch.js';
+import { guardedGet as guardedFetch, isPrivateAddress } from '../../src/net/guarded-request.js';
 import { adaptConfig, httpServer, silent, testStore, uaprofXml } from './helpers.js';
 
 const classes = loadDeviceClasses('config/device-classes.json');
