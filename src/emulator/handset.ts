@@ -209,17 +209,7 @@ export class Handset {
     if (s.deliveryReport !== undefined) pdu.deliveryReport = s.deliveryReport;
     if (s.readReport !== undefined) pdu.readReport = s.readReport;
     if (s.expirySeconds !== undefined) pdu.expiry = { kind: 'relative', value: s.expirySeconds };
-    const sentAt = Date.now();
-    const res = await this.client.post(pdu, this.identity);
-    const conf = res.pdu?.type === 'm-send-conf' ? (res.pdu as SendConf) : undefined;
-    const sent: Sent = { transactionId, sentAt, confAt: Date.now(), httpStatus: res.status };
-    if (conf) {
-      sent.responseStatus = String(conf.responseStatus);
-      if (conf.messageId) sent.messageId = conf.messageId;
-    }
-    if (this.sent.length >= this.maxInbox) this.sent.shift();
-    this.sent.push(sent);
-    return sent;
+    return this.submit(pdu, 'm-send-conf');
   }
 
   /** m-read-rec-ind for a message this handset retrieved (the MMSC turns it into m-read-orig-ind). */
@@ -254,10 +244,15 @@ export class Handset {
     };
     if (opts.deliveryReport !== undefined) pdu.deliveryReport = opts.deliveryReport;
     if (opts.readReport !== undefined) pdu.readReport = opts.readReport;
+    return this.submit(pdu, 'm-forward-conf');
+  }
+
+  /** Posts an m-send-req or m-forward-req and records what its conf said. */
+  private async submit(pdu: SendReq | ForwardReq, confType: 'm-send-conf' | 'm-forward-conf'): Promise<Sent> {
     const sentAt = Date.now();
     const res = await this.client.post(pdu, this.identity);
-    const conf = res.pdu?.type === 'm-forward-conf' ? (res.pdu as ForwardConf) : undefined;
-    const sent: Sent = { transactionId, sentAt, confAt: Date.now(), httpStatus: res.status };
+    const conf = res.pdu?.type === confType ? (res.pdu as SendConf | ForwardConf) : undefined;
+    const sent: Sent = { transactionId: pdu.transactionId, sentAt, confAt: Date.now(), httpStatus: res.status };
     if (conf) {
       sent.responseStatus = String(conf.responseStatus);
       if (conf.messageId) sent.messageId = conf.messageId;
