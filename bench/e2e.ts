@@ -6,7 +6,8 @@
  *   npm run bench:e2e                 embedded store: max rate, then 200 msg/s offered
  *   npm run bench:e2e -- --scale      also one node on Redis and two nodes on Redis, same run
  * DURATION seconds per measurement (default 15), HANDSETS (default 200), WINDOW for max rate (default 400),
- * REDIS_URL (default redis://127.0.0.1:6379).
+ * REDIS_URL (default redis://127.0.0.1:6379), GATEWAY_NODE_ARGS (e.g. '--cpu-prof --cpu-prof-dir=/tmp/p'
+ * to profile the gateways).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -48,7 +49,7 @@ async function untilHealthy(url: string): Promise<void> {
 
 async function startNode(i: number, port: number, smscPort: number, env: Record<string, string>): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), 'mmsc-e2e-'));
-  const child = spawn(process.execPath, [resolve(here, '../src/main.js')], {
+  const child = spawn(process.execPath, [...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), resolve(here, '../src/main.js')], {
     env: {
       ...process.env,
       MMSC_DATA_DIR: dir,
