@@ -19,6 +19,7 @@ import { formatLoadReport, runLoad, type LoadReport } from '../src/emulator/load
 import { Mm1Client } from '../src/emulator/mm1-client.js';
 import { SimulatorPushSource } from '../src/emulator/receiver.js';
 import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
+import { untilHealthy } from './until-healthy.js';
 
 const DURATION = Number(process.env.DURATION ?? 15);
 const HANDSETS = Number(process.env.HANDSETS ?? 200);
@@ -34,18 +35,6 @@ interface Node {
 }
 
 let stopping = false;
-
-async function untilHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 async function startNode(i: number, port: number, smscPort: number, env: Record<string, string>): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), 'mmsc-e2e-'));

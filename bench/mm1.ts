@@ -12,21 +12,10 @@ import { join, resolve } from 'node:path';
 import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
 import { decode, encode, type NotificationInd } from '../protocol/mms/index.js';
 import { decodeWspPush } from '../protocol/push/wsp-push.js';
+import { untilHealthy } from './until-healthy.js';
 
 const DURATION = Number(process.env.DURATION ?? 10);
 const here = import.meta.dirname;
-
-async function untilHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 let stopping = false;
 

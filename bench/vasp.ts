@@ -11,24 +11,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
 import { hashApiKey, hashPassword } from '../src/vasp/accounts.js';
+import { untilHealthy } from './until-healthy.js';
 
 const DURATION = Number(process.env.DURATION ?? 8);
 const RUNS = Number(process.env.RUNS ?? 3);
 const PORT = 18095;
 const here = import.meta.dirname;
 const NS = 'http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/REL-5-MM7-1-2';
-
-async function untilHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 const numbers = (batch: number, seed: number): string[] => Array.from({ length: batch }, (_, i) => `+1555${String(seed * 100_000 + i).padStart(7, '0')}`);
 
