@@ -16,7 +16,7 @@ import {
 } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 import type { Part } from '../../protocol/wsp/index.js';
-import { Mm1Error, type HandsetIdentity, type Mm1Client } from './mm1-client.js';
+import { Mm1Error, type HandsetIdentity, type Mm1Client, type Mm1Response } from './mm1-client.js';
 
 /**
  * How the handset answers a notification, modelled on real clients:
@@ -50,6 +50,11 @@ export interface HandsetOptions {
   slowMsPerKb?: number;
   /** Received notifications kept (oldest dropped beyond it). */
   maxInbox?: number;
+  /**
+   * Where m-notifyresp-ind and m-acknowledge-ind go: the MMSC URL (default), or the notification's
+   * Content-Location, as Android does when the carrier sets MMS_CONFIG_NOTIFY_WAP_MMSC_ENABLED.
+   */
+  reportsTo?: 'mmsc' | 'content-location';
 }
 
 export type IncomingState = 'notified' | 'deferred' | 'rejected' | 'retrieving' | 'retrieved' | 'acknowledged' | 'failed';
@@ -376,13 +381,18 @@ export class Handset {
     return true;
   }
 
+  /** m-notifyresp-ind / m-acknowledge-ind to where this handset sends them. */
+  private postReply(i: Incoming, pdu: MmsPdu): Promise<Mm1Response> {
+    return this.o.reportsTo === 'content-location' ? this.client.postTo(i.notification.contentLocation, pdu, this.identity) : this.client.post(pdu, this.identity);
+  }
+
   private async notifyResp(i: Incoming, status: 'retrieved' | 'deferred' | 'rejected'): Promise<void> {
-    const res = await this.client.post({ type: 'm-notifyresp-ind', transactionId: i.notification.transactionId, mmsVersion: '1.2', status, reportAllowed: true }, this.identity);
+    const res = await this.postReply(i, { type: 'm-notifyresp-ind', transactionId: i.notification.transactionId, mmsVersion: '1.2', status, reportAllowed: true });
     if (res.status !== 200) this.fail(`notifyresp-http-${res.status}`, `m-notifyresp-ind answered HTTP ${res.status}`);
   }
 
   private async acknowledge(i: Incoming): Promise<void> {
-    const res = await this.client.post({ type: 'm-acknowledge-ind', transactionId: i.notification.transactionId, mmsVersion: '1.2', reportAllowed: true }, this.identity);
+    const res = await this.postReply(i, { type: 'm-acknowledge-ind', transactionId: i.notification.transactionId, mmsVersion: '1.2', reportAllowed: true });
     if (res.status !== 200) {
       this.fail(`acknowledge-http-${res.status}`, `m-acknowledge-ind answered HTTP ${res.status}`);
       return;

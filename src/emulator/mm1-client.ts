@@ -90,21 +90,42 @@ export class Mm1Client {
     return this.request(this.url, 'POST', who, body);
   }
 
+  /**
+   * POSTs a PDU to a Content-Location instead of the MMSC URL: what Android does for m-notifyresp-ind
+   * when the carrier sets MMS_CONFIG_NOTIFY_WAP_MMSC_ENABLED.
+   */
+  postTo(location: string, pdu: MmsPdu | Buffer, who: HandsetIdentity): Promise<Mm1Response> {
+    let u: URL;
+    try {
+      u = this.locationUrl(location);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.request(u, 'POST', who, Buffer.isBuffer(pdu) ? pdu : encode(pdu));
+  }
+
   /** GETs a Content-Location (m-retrieve-conf). `delayPerKbMs` simulates a slow radio link. */
   retrieve(location: string, who: HandsetIdentity, delayPerKbMs = 0): Promise<Mm1Response> {
     let u: URL;
     try {
-      u = new URL(location);
-    } catch {
-      return Promise.reject(new Mm1Error('refused-target', `Content-Location ${JSON.stringify(location.slice(0, 200))} is not a URL`));
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return Promise.reject(new Mm1Error('refused-target', `Content-Location scheme ${u.protocol} not fetched`));
-    try {
-      this.checkTarget(u);
+      u = this.locationUrl(location);
     } catch (e) {
       return Promise.reject(e);
     }
     return this.request(u, 'GET', who, undefined, delayPerKbMs);
+  }
+
+  /** A Content-Location as a URL this client may reach (http(s), loopback unless allowed). */
+  private locationUrl(location: string): URL {
+    let u: URL;
+    try {
+      u = new URL(location);
+    } catch {
+      throw new Mm1Error('refused-target', `Content-Location ${JSON.stringify(location.slice(0, 200))} is not a URL`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Mm1Error('refused-target', `Content-Location scheme ${u.protocol} not fetched`);
+    this.checkTarget(u);
+    return u;
   }
 
   close(): void {

@@ -24,6 +24,7 @@ export interface HandsetSpec {
   userAgent?: string;
   uaProf?: string;
   slowDelayMs?: number;
+  reportsTo?: 'mmsc' | 'content-location';
 }
 
 export interface SendStep {
@@ -146,13 +147,15 @@ export function parseScenario(input: unknown, name = 'scenario'): Scenario {
   for (const [hn, spec] of Object.entries(hs)) {
     const w = `handsets.${hn}`;
     if (!isObj(spec)) throw new ScenarioError(w, 'must be an object');
-    keysOnly(spec, w, ['msisdn', 'behaviour', 'deviceClass', 'userAgent', 'uaProf', 'slowDelayMs']);
+    keysOnly(spec, w, ['msisdn', 'behaviour', 'deviceClass', 'userAgent', 'uaProf', 'slowDelayMs', 'reportsTo']);
     const msisdn = str(spec, 'msisdn', w)!;
     if (!/^\+\d{4,15}$/.test(msisdn)) throw new ScenarioError(`${w}.msisdn`, "must be '+' and 4-15 digits");
     if (numbers.has(msisdn)) throw new ScenarioError(`${w}.msisdn`, `${msisdn} is used by another handset`);
     numbers.add(msisdn);
     const behaviour = str(spec, 'behaviour', w, false);
     if (behaviour !== undefined && !BEHAVIOURS.includes(behaviour as Behaviour)) throw new ScenarioError(`${w}.behaviour`, `must be one of ${BEHAVIOURS.join(', ')}`);
+    const reportsTo = str(spec, 'reportsTo', w, false);
+    if (reportsTo !== undefined && reportsTo !== 'mmsc' && reportsTo !== 'content-location') throw new ScenarioError(`${w}.reportsTo`, "must be 'mmsc' or 'content-location'");
     const deviceClass = str(spec, 'deviceClass', w, false);
     if (deviceClass !== undefined && !(deviceClass in DEVICE_CLASSES)) throw new ScenarioError(`${w}.deviceClass`, `must be one of ${Object.keys(DEVICE_CLASSES).join(', ')}`);
     handsets[hn] = {
@@ -162,6 +165,7 @@ export function parseScenario(input: unknown, name = 'scenario'): Scenario {
       userAgent: str(spec, 'userAgent', w, false),
       uaProf: str(spec, 'uaProf', w, false),
       slowDelayMs: num(spec, 'slowDelayMs', w, 0, 60_000),
+      reportsTo: reportsTo as HandsetSpec['reportsTo'],
     };
   }
   const handset = (v: string | undefined, where: string): string => {

@@ -76,7 +76,8 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
     // Any content type on the MM1 POST: some handsets send the PDU as application/octet-stream.
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxMessageSize + 64 * 1024 }, (_req, body, done) => done(null, body));
 
-    const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    /** `token`: the PDU was posted to that retrieval URL rather than to the MMSC URL. */
+    const handle = async (req: FastifyRequest, reply: FastifyReply, token?: string): Promise<void> => {
       const body = req.body;
       if (!Buffer.isBuffer(body) || body.length === 0) {
         req.log.info({ peer: req.ip }, 'MM1 POST without a PDU');
@@ -93,13 +94,18 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
         if (body[0] === 0x8c && body[1] === 0x80) return sendConf(reply, tidOf(body), 'error-permanent-message-format-corrupt');
         return reply.code(400).send();
       }
+      if (token !== undefined && pdu.type !== 'm-notifyresp-ind' && pdu.type !== 'm-acknowledge-ind') {
+        metrics.mm1Requests.inc({ pdu: pdu.type, result: 'unsupported' });
+        req.log.info({ peer: req.ip, pdu: pdu.type }, 'MM1 PDU refused: only m-notifyresp-ind and m-acknowledge-ind may be posted to a retrieval URL');
+        return reply.code(400).send();
+      }
       switch (pdu.type) {
         case 'm-send-req':
           return onSendReq(req, reply, pdu, body.length);
         case 'm-notifyresp-ind':
-          return onNotifyResp(req, reply, pdu.transactionId, pdu.status, pdu.reportAllowed);
+          return onNotifyResp(req, reply, pdu.transactionId, pdu.status, pdu.reportAllowed, token);
         case 'm-acknowledge-ind':
-          return onAcknowledge(req, reply, pdu.transactionId, pdu.reportAllowed);
+          return onAcknowledge(req, reply, pdu.transactionId, pdu.reportAllowed, token);
         case 'm-read-rec-ind':
           return onReadRec(req, reply, pdu.messageId, pdu.readStatus, pdu.from, pdu.date);
         case 'm-forward-req':
@@ -194,17 +200,17 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
       }
     }
 
-    async function onNotifyResp(req: FastifyRequest, reply: FastifyReply, tid: string, status: unknown, reportAllowed?: boolean): Promise<void> {
+    async function onNotifyResp(req: FastifyRequest, reply: FastifyReply, tid: string, status: unknown, reportAllowed?: boolean, token?: string): Promise<void> {
       const s: NotifyRespStatus = status === 'retrieved' || status === 'rejected' || status === 'deferred' ? status : 'unrecognised';
-      const r = await relay.notifyResp(tid, s, reportAllowed);
+      const r = await relay.notifyResp(tid, s, reportAllowed, token);
       metrics.mm1Requests.inc({ pdu: 'm-notifyresp-ind', result: r ? 'ok' : 'unknown-tid' });
       req.log.info({ tid, status: s, recipient: r?.id, msgId: r?.messageId, state: r?.state }, r ? 'm-notifyresp-ind' : 'm-notifyresp-ind for an unknown transaction');
       // The handset expects an empty 200 whatever we make of it; an error would only make it retry.
       reply.code(200).send();
     }
 
-    async function onAcknowledge(req: FastifyRequest, reply: FastifyReply, tid: string, reportAllowed?: boolean): Promise<void> {
-      const r = await relay.acknowledge(tid, reportAllowed);
+    async function onAcknowledge(req: FastifyRequest, reply: FastifyReply, tid: string, reportAllowed?: boolean, token?: string): Promise<void> {
+      const r = await relay.acknowledge(tid, reportAllowed, token);
       metrics.mm1Requests.inc({ pdu: 'm-acknowledge-ind', result: r ? 'ok' : 'unknown-tid' });
       req.log.info({ tid, recipient: r?.id, msgId: r?.messageId, state: r?.state }, r ? 'm-acknowledge-ind' : 'm-acknowledge-ind for an unknown transaction');
       reply.code(200).send();
@@ -269,8 +275,12 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
       }
     }
 
-    app.post(config.path, handle);
-    if (config.path !== '/') app.post('/', handle);
+    app.post(config.path, (req, reply) => handle(req, reply));
+    if (config.path !== '/') app.post('/', (req, reply) => handle(req, reply));
+    // Android's carrier option MMS_CONFIG_NOTIFY_WAP_MMSC_ENABLED sends m-notifyresp-ind (and some
+    // clients m-acknowledge-ind) to the Content-Location URL instead of the MMSC URL; refusing it
+    // there means the handset is notified again and again (duplicate MMS).
+    app.post<{ Params: { token: string } }>(`${config.retrievalPath}/:token`, (req, reply) => handle(req, reply, req.params.token));
 
     app.get<{ Params: { token: string } }>(`${config.retrievalPath}/:token`, async (req, reply) => {
       const { token } = req.params;

@@ -201,9 +201,12 @@ export class Relay {
 
   // ---------------------------------------------------------------- handset dialogue
 
-  /** m-notifyresp-ind. Returns the recipient, or undefined for an unknown transaction id. */
-  async notifyResp(transactionId: string, status: NotifyRespStatus, reportAllowed?: boolean): Promise<RecipientRecord | undefined> {
-    const r = await this.store.findRecipientByTransactionId(transactionId);
+  /**
+   * m-notifyresp-ind. Returns the recipient, or undefined for an unknown transaction id (or one that
+   * is not the recipient of `token`, when the PDU came to a retrieval URL).
+   */
+  async notifyResp(transactionId: string, status: NotifyRespStatus, reportAllowed?: boolean, token?: string): Promise<RecipientRecord | undefined> {
+    const r = await this.recipientOf(transactionId, token);
     if (!r) return undefined;
     const patch = reportAllowed === undefined ? undefined : { reportAllowed };
     const to: RecipientState = status === 'retrieved' ? 'retrieved' : status === 'deferred' ? 'deferred' : 'rejected';
@@ -213,13 +216,19 @@ export class Relay {
   }
 
   /** m-acknowledge-ind: the handset has the message. */
-  async acknowledge(transactionId: string, reportAllowed?: boolean): Promise<RecipientRecord | undefined> {
-    const r = await this.store.findRecipientByTransactionId(transactionId);
+  async acknowledge(transactionId: string, reportAllowed?: boolean, token?: string): Promise<RecipientRecord | undefined> {
+    const r = await this.recipientOf(transactionId, token);
     if (!r) return undefined;
     const patch = reportAllowed === undefined ? undefined : { reportAllowed };
     // An acknowledge without an earlier recorded retrieval still proves one: report it then.
     const wasRetrieved = r.state === 'retrieved';
     return this.move(r, { from: [...PENDING, 'retrieved'], to: 'acknowledged', note: 'acknowledge', patch }, wasRetrieved ? undefined : 'retrieved');
+  }
+
+  private async recipientOf(transactionId: string, token?: string): Promise<RecipientRecord | undefined> {
+    const r = await this.store.findRecipientByTransactionId(transactionId);
+    // Transaction ids are not secrets; on a retrieval URL the token must name the same recipient.
+    return r && (token === undefined || r.token === token) ? r : undefined;
   }
 
   /** Looks up a retrieval token; undefined (-> 404) when unknown, expired or without content. */

@@ -44,6 +44,20 @@ for (const via of ['simulator', 'smpp'] as const) {
   });
 }
 
+t.test('a handset that answers on the Content-Location URL (Android MMS_CONFIG_NOTIFY_WAP_MMSC_ENABLED)', async (t) => {
+  const l = await lab(t);
+  const a = l.handset(A);
+  const b = l.handset(B, 'defer', { reportsTo: 'content-location' });
+  const sent = await a.send({ to: [B], subject: 'cl', text: 'x', deliveryReport: true });
+  const ib = await until(() => b.inbox.find((i) => i.state === 'deferred'), 'B to defer');
+  const stateOfB = async (): Promise<string | undefined> => (await l.gw.store.listRecipients(sent.messageId!))[0]?.state;
+  t.equal(await stateOfB(), 'deferred', 'the deferral posted to the retrieval URL reached the MMSC');
+  t.ok(await b.retrieve(ib));
+  t.equal(ib.state, 'acknowledged');
+  t.equal(await stateOfB(), 'acknowledged', 'the acknowledgement posted to the retrieval URL reached the MMSC');
+  await until(() => a.deliveryReportsFrom(B, sent.messageId).find((r) => r.status === 'retrieved'), 'retrieved report for B');
+});
+
 t.test('reject, never-ack and read report', async (t) => {
   const l = await lab(t);
   const a = l.handset(A);

@@ -2,7 +2,7 @@ import type { Test } from 'tap';
 import pino from 'pino';
 import { defaultConfig, type GatewayConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { Handset, HandsetDirectory, type Behaviour } from '../../src/emulator/handset.js';
+import { Handset, HandsetDirectory, type Behaviour, type HandsetOptions } from '../../src/emulator/handset.js';
 import { Mm1Client } from '../../src/emulator/mm1-client.js';
 import { SimulatorPushSource, SmppReceiverPushSource, type PushSource } from '../../src/emulator/receiver.js';
 import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
@@ -13,7 +13,7 @@ export interface Lab {
   client: Mm1Client;
   handsets: HandsetDirectory;
   source: PushSource;
-  handset(msisdn: string, behaviour?: Behaviour): Handset;
+  handset(msisdn: string, behaviour?: Behaviour, extra?: Partial<HandsetOptions>): Handset;
 }
 
 /**
@@ -50,8 +50,8 @@ export async function lab(t: Test, opts: { via?: 'simulator' | 'smpp'; tweak?: (
     client,
     handsets,
     source,
-    handset(msisdn, behaviour = 'android') {
-      const h = new Handset({ msisdn, behaviour, client });
+    handset(msisdn, behaviour = 'android', extra = {}) {
+      const h = new Handset({ msisdn, behaviour, client, ...extra });
       handsets.add(h);
       return h;
     },

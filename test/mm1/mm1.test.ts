@@ -132,6 +132,37 @@ t.test('A sends to B and C; B retrieves and acknowledges; C defers then retrieve
   t.match(metrics, /mmsc_retrievals_total\{result="ok"\} 2/);
 });
 
+t.test('m-notifyresp-ind and m-acknowledge-ind posted to the Content-Location URL (Android MMS_CONFIG_NOTIFY_WAP_MMSC_ENABLED)', async (t) => {
+  const { gw, transport } = await gateway(t);
+  const sent = await post(gw, sendReq([B, C]), A);
+  const conf = sent.pdu as SendConf;
+  const nB = (await until(() => pushesTo(transport, B)[0], 'notification to B')) as NotificationInd;
+  const nC = (await until(() => pushesTo(transport, C)[0], 'notification to C')) as NotificationInd;
+  const postTo = async (url: string, pdu: MmsPdu, msisdn: string): Promise<number> => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/vnd.wap.mms-message', 'x-msisdn': msisdn.slice(1) }, body: encode(pdu) });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  const stateOf = async (n: string): Promise<string | undefined> => (await gw.store.listRecipients(conf.messageId!)).find((r) => r.address.startsWith(n))?.state;
+
+  t.equal(await postTo(nB.contentLocation, { type: 'm-notifyresp-ind', transactionId: nB.transactionId, mmsVersion: '1.2', status: 'deferred' }, B), 200);
+  t.equal(await stateOf(B), 'deferred', 'notifyresp on the retrieval URL moved B');
+
+  // C's transaction id on B's URL: the token names another recipient, so nothing moves.
+  t.equal(await postTo(nB.contentLocation, { type: 'm-notifyresp-ind', transactionId: nC.transactionId, mmsVersion: '1.2', status: 'rejected' }, B), 200);
+  t.equal(await stateOf(C), 'notified', 'a transaction id that is not the URL\'s recipient changes nothing');
+
+  t.equal(await postTo(nB.contentLocation, { type: 'm-acknowledge-ind', transactionId: nB.transactionId, mmsVersion: '1.2', reportAllowed: true }, B), 200);
+  t.equal(await stateOf(B), 'acknowledged');
+  const report = await until(() => pushesTo(transport, A).find((p) => p.type === 'm-delivery-ind'), 'delivery report to A');
+  t.match(report, { messageId: conf.messageId, status: 'retrieved', to: [`${B}/TYPE=PLMN`] });
+
+  t.equal(await postTo(nC.contentLocation, sendReq([B]), C), 400, 'an m-send-req belongs on the MMSC URL, not a retrieval URL');
+  t.equal((await gw.store.listRecipients(conf.messageId!)).length, 2);
+  t.equal(await postTo(`${gw.url}/m/${'x'.repeat(22)}`, { type: 'm-notifyresp-ind', transactionId: nC.transactionId, mmsVersion: '1.2', status: 'rejected' }, C), 200, 'unknown token: the handset still gets its empty 200');
+  t.equal(await stateOf(C), 'notified');
+});
+
 t.test('refusals map to Response-Status', async (t) => {
   const { gw } = await gateway(t, (c) => {
     c.mm1.maxRecipients = 2;
