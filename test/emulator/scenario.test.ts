@@ -59,6 +59,8 @@ t.test('scenario files are validated with the place of the problem', async (t) =
   t.throws(() => parseScenario([]), /must be a JSON object/);
   t.throws(() => parseScenario({ ...base, handsets: { A: { msisdn: '5550000001' } } }), /handsets\.A\.msisdn/);
   t.throws(() => parseScenario({ ...base, handsets: { A: { msisdn: '+15550000001', behaviour: 'lazy' } } }), /handsets\.A\.behaviour: must be one of/);
+  t.throws(() => parseScenario({ ...base, handsets: { A: { msisdn: '+15550000001', reportsTo: 'wap' } } }), /handsets\.A\.reportsTo: must be 'mmsc' or 'content-location'/);
+  t.equal(parseScenario({ ...base, handsets: { A: { msisdn: '+15550000001', reportsTo: 'content-location' } } }).handsets.A!.reportsTo, 'content-location');
   t.throws(() => parseScenario({ ...base, steps: [{ send: { id: 'm', from: 'Z', to: ['A'] } }] }), /steps\[0\]\.send\.from: "Z" is not a handset/);
   t.throws(() => parseScenario({ ...base, steps: [{ retrieve: { by: 'A', message: 'nope' } }] }), /not the id of an earlier send/);
   t.throws(() => parseScenario({ ...base, steps: [{ jump: {} }] }), /unknown step "jump"/);
