@@ -1,6 +1,7 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import type { Dimensions } from '../../protocol/uaprof/index.js';
 import { accepts } from './handset.js';
+import { probeImage } from './image-probe.js';
 
 export interface ImageTarget {
   accept: readonly string[];
@@ -67,9 +68,17 @@ const QUALITY_FLOOR = 30;
  * system can (WebP, AVIF/HEIC, TIFF, SVG, ...), applies EXIF orientation, strips metadata, scales
  * into the handset's resolution, converts to an accepted format, and when a budget is given searches
  * quality, then size (and for animations the frame count, then a single frame) until it fits.
- * An image that is accepted, small enough and carries no metadata is passed through untouched.
+ * An image that is accepted, small enough and carries no metadata is passed through untouched (found
+ * by a header probe in JS for plain JPEG and PNG, by sharp's metadata otherwise).
  */
 export async function adaptImage(input: Uint8Array, declaredType: string, t: ImageTarget): Promise<ImageResult> {
+  const probe = probeImage(input);
+  if (probe && probe.width * probe.height <= t.maxInputPixels && accepts(t.accept, probe.type) && (t.budget === undefined || input.length <= t.budget)) {
+    const box = boxFor(probe.width, probe.height, t.maxImage);
+    if (probe.width <= box.w && probe.height <= box.h) {
+      return { ok: true, data: Buffer.from(input.buffer, input.byteOffset, input.byteLength), type: probe.type, changed: false, width: probe.width, height: probe.height };
+    }
+  }
   let meta: Metadata;
   try {
     meta = await sharp(input, { animated: true, limitInputPixels: t.maxInputPixels, failOn: 'error' }).metadata();
@@ -88,7 +97,9 @@ export async function adaptImage(input: Uint8Array, declaredType: string, t: Ima
   const box = boxFor(w0, h0, t.maxImage);
   const fitsBox = w0 <= box.w && h0 <= box.h;
   const hasMetadata = !!(meta.exif || meta.icc || meta.xmp || meta.iptc) || (meta.orientation ?? 1) > 1;
-  if (TYPE_OF[format] === src && fitsBox && !hasMetadata && (t.budget === undefined || input.length <= t.budget)) {
+  // CMYK JPEGs (print workflows) show as negatives or not at all on most handsets: re-encoded as sRGB.
+  const cmyk = meta.space === 'cmyk';
+  if (TYPE_OF[format] === src && fitsBox && !hasMetadata && !cmyk && (t.budget === undefined || input.length <= t.budget)) {
     return { ok: true, data: Buffer.from(input.buffer, input.byteOffset, input.byteLength), type: src, changed: false, width: w0, height: h0 };
   }
   try {

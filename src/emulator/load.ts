@@ -10,7 +10,7 @@ export interface LoadOptions {
   /** Stop sending after this long or this many messages (whichever first; at least one is required). */
   durationSeconds?: number;
   count?: number;
-  /** Media bytes per message. */
+  /** Media bytes per message: a real JPEG of this size (see loadJpeg), 0 for a text-only message. */
   mediaBytes?: number;
   /** How the receiving handsets behave (what "complete" means follows from it). */
   behaviour?: Behaviour;
@@ -194,7 +194,7 @@ export async function runLoad(o: LoadOptions & LoadEnv): Promise<LoadReport> {
     phones.push(h);
     o.directory.add(h);
   }
-  const media = Buffer.alloc(options.mediaBytes, 0x5a);
+  const media = loadJpeg(options.mediaBytes);
 
   const sendOne = async (k: number): Promise<void> => {
     const from = phones[k % phones.length]!;
@@ -300,4 +300,37 @@ export function formatLoadReport(r: LoadReport): string {
     `send -> delivery report  ${p(r.latencyMs.sendToReport)}`,
     errs.length ? `errors: ${errs.map(([k, v]) => `${k} ${v}`).join(', ')}` : 'errors: none',
   ].join('\n');
+}
+
+/** A 16x16 baseline JPEG without metadata (what sharp writes for a plain colour at quality 70). */
+const SMALL_JPEG = Buffer.from(
+  '/9j/2wBDAAoHBwgHBgoICAgLCgoLDhgQDg0NDh0VFhEYIx8lJCIfIiEmKzcvJik0KSEiMEExNDk7Pj4+JS5ESUM8SDc9Pjv/2wBDAQoLCw4NDhwQEBw7KCIoOzs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozv/wAARCAAQABADASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAX/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFQEBAQAAAAAAAAAAAAAAAAAABQb/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCOAAXT/9k=',
+  'base64',
+);
+
+/**
+ * A decodable JPEG of `size` octets (at least SMALL_JPEG's 269; up to 3 more when the padding would
+ * be shorter than a segment): the small image padded with comment (COM) segments behind its SOI. Load media must be a real image: the MMSC under test
+ * decodes what it adapts, and garbage would measure its error path instead of its delivery path.
+ */
+export function loadJpeg(size: number): Buffer {
+  if (size <= SMALL_JPEG.length) return SMALL_JPEG;
+  // A segment is FF FE + a 2-octet length that counts itself: 4 octets at least, 65 537 at most.
+  let pad = Math.max(4, size - SMALL_JPEG.length);
+  const out = Buffer.alloc(SMALL_JPEG.length + pad);
+  out[0] = 0xff;
+  out[1] = 0xd8;
+  let at = 2;
+  while (pad > 0) {
+    let seg = Math.min(pad, 65_537);
+    if (pad - seg > 0 && pad - seg < 4) seg -= 4;
+    out[at] = 0xff;
+    out[at + 1] = 0xfe;
+    out.writeUInt16BE(seg - 2, at + 2);
+    out.fill(0x20, at + 4, at + seg);
+    at += seg;
+    pad -= seg;
+  }
+  SMALL_JPEG.copy(out, at, 2);
+  return out;
 }
