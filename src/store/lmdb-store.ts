@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RandomPool } from '../relay/ids.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
-import type { Store, Transition, TransitionResult } from './types.js';
+import type { CreateOutcome, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
 
 type JobKey = [number, string];
 
@@ -14,6 +14,13 @@ interface CacheEntry {
 
 interface SmscIndexEntry {
   rid: string;
+  exp: number;
+}
+
+/** A submission key (`k:` in the index): the message it created and the digest of the request. */
+interface SubmissionEntry {
+  m: string;
+  d: string;
   exp: number;
 }
 
@@ -31,7 +38,7 @@ export class LmdbStore implements Store {
   private readonly messages: Database<MessageRecord, string>;
   private readonly bodies: Database<Buffer, string>;
   private readonly recipients: Database<RecipientRecord, string>;
-  private readonly index: Database<string | SmscIndexEntry, string>;
+  private readonly index: Database<string | SmscIndexEntry | SubmissionEntry, string>;
   private readonly jobs: Database<JobRecord, JobKey>;
   private readonly jobKeys: Database<JobKey, string>;
   private readonly cache: Database<CacheEntry, string>;
@@ -67,8 +74,14 @@ export class LmdbStore implements Store {
     return result;
   }
 
-  async createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[]): Promise<void> {
-    await this.write(() => {
+  async createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[], submission?: SubmissionKey): Promise<CreateOutcome> {
+    return this.write((): CreateOutcome => {
+      // Read inside the write transaction: a concurrent identical submission committed before us
+      // (or earlier in the same batch) is seen here, so only one of them creates a message.
+      const sk = submission && `k:${submission.key}`;
+      const prior = sk ? (this.index.get(sk) as SubmissionEntry | undefined) : undefined;
+      const live = prior && prior.exp >= this.now() ? prior : undefined;
+      if (live && live.d === submission!.digest) return { created: false, existing: live.m };
       if (this.messages.get(message.id) !== undefined) throw new Error(`message ${message.id} exists`);
       this.messages.put(message.id, message);
       this.bodies.put(message.id, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
@@ -79,6 +92,8 @@ export class LmdbStore implements Store {
         this.bump(r.state, 1);
       }
       this.putJobs(jobs);
+      if (sk) this.index.put(sk, { m: message.id, d: submission!.digest, exp: this.now() + submission!.ttlMs });
+      return live ? { created: true, supersedes: live.m } : { created: true };
     });
   }
 
@@ -334,14 +349,21 @@ export class LmdbStore implements Store {
       if (stale.length >= limit) break;
     }
     const staleIdx: string[] = [];
-    for (const { key, value } of this.index.getRange({ start: 's:', end: 's;' })) {
-      if (typeof value === 'object' && value.exp < now) staleIdx.push(key);
-      if (staleIdx.length >= limit) break;
+    // SMSC receipt keys (s:) and submission keys (k:) carry their own expiry.
+    for (const range of [{ start: 'k:', end: 'k;' }, { start: 's:', end: 's;' }]) {
+      for (const { key, value } of this.index.getRange(range)) {
+        if (staleIdx.length >= limit) break;
+        if (typeof value === 'object' && value.exp < now) staleIdx.push(key);
+      }
     }
     if (stale.length + staleIdx.length === 0) return 0;
     await this.write(() => {
       for (const k of stale) this.cache.remove(k);
-      for (const k of staleIdx) this.index.remove(k);
+      for (const k of staleIdx) {
+        // Written again since the scan (a new submission under the same key): keep it.
+        const v = this.index.get(k);
+        if (typeof v === 'object' && v.exp < now) this.index.remove(k);
+      }
     });
     return stale.length + staleIdx.length;
   }
