@@ -25,6 +25,14 @@ interface SubmissionEntry {
 }
 
 /**
+ * `e:<expiry>:<key>` -> `k:<key>`: submission keys in expiry order, so the sweep reads only the
+ * expired ones (at high rates a window holds hundreds of thousands of live keys).
+ */
+function expiryMarker(exp: number, key: string): string {
+  return `e:${String(exp).padStart(15, '0')}:${key}`;
+}
+
+/**
  * The embedded store: one LMDB environment under the data folder. Content is on disk (memory-mapped,
  * not held in the JS heap); each mutation is one ACID transaction and every write method resolves
  * only after LMDB reports the commit flushed to disk, so an answer given to a handset survives kill -9.
@@ -92,7 +100,11 @@ export class LmdbStore implements Store {
         this.bump(r.state, 1);
       }
       this.putJobs(jobs);
-      if (sk) this.index.put(sk, { m: message.id, d: submission!.digest, exp: this.now() + submission!.ttlMs });
+      if (sk) {
+        const exp = this.now() + submission!.ttlMs;
+        this.index.put(sk, { m: message.id, d: submission!.digest, exp });
+        this.index.put(expiryMarker(exp, submission!.key), sk);
+      }
       return live ? { created: true, supersedes: live.m } : { created: true };
     });
   }
@@ -349,23 +361,32 @@ export class LmdbStore implements Store {
       if (stale.length >= limit) break;
     }
     const staleIdx: string[] = [];
-    // SMSC receipt keys (s:) and submission keys (k:) carry their own expiry.
-    for (const range of [{ start: 'k:', end: 'k;' }, { start: 's:', end: 's;' }]) {
-      for (const { key, value } of this.index.getRange(range)) {
-        if (staleIdx.length >= limit) break;
-        if (typeof value === 'object' && value.exp < now) staleIdx.push(key);
-      }
+    for (const { key, value } of this.index.getRange({ start: 's:', end: 's;' })) {
+      if (typeof value === 'object' && value.exp < now) staleIdx.push(key);
+      if (staleIdx.length >= limit) break;
     }
-    if (stale.length + staleIdx.length === 0) return 0;
+    // Submission keys: only the expired part of the expiry-ordered markers is read.
+    const markers: [string, string][] = [];
+    for (const { key, value } of this.index.getRange({ start: 'e:', end: expiryMarker(now, '') })) {
+      if (typeof value === 'string') markers.push([key, value]);
+      if (markers.length >= limit) break;
+    }
+    if (stale.length + staleIdx.length + markers.length === 0) return 0;
+    let submissions = 0;
     await this.write(() => {
       for (const k of stale) this.cache.remove(k);
-      for (const k of staleIdx) {
-        // Written again since the scan (a new submission under the same key): keep it.
-        const v = this.index.get(k);
-        if (typeof v === 'object' && v.exp < now) this.index.remove(k);
+      for (const k of staleIdx) this.index.remove(k);
+      for (const [marker, sk] of markers) {
+        this.index.remove(marker);
+        // A key written again since (a new window) has a later marker of its own: keep it.
+        const e = this.index.get(sk) as SubmissionEntry | undefined;
+        if (e && e.exp < now) {
+          this.index.remove(sk);
+          submissions++;
+        }
       }
     });
-    return stale.length + staleIdx.length;
+    return stale.length + staleIdx.length + submissions;
   }
 
   async ping(): Promise<void> {

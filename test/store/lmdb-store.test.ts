@@ -54,4 +54,16 @@ t.test('sweep drops submission keys whose window ended, and only those', async (
   t.equal(await store.sweep(now), 0, 'already gone');
   const retry = sampleMessage(1);
   t.same(await store.createMessage(retry.message, Buffer.from('b'), retry.recipients, [], { key: 'long', digest: 'd', ttlMs: 60_000 }), { created: false, existing: b.message.id }, 'the live key is kept');
+
+  // A key whose window ended and that was written again before the sweep: the old window's sweep keeps the new one.
+  const c = sampleMessage(1);
+  await store.createMessage(c.message, Buffer.from('c'), c.recipients, [], { key: 'again', digest: 'd', ttlMs: 1000 });
+  now += 2000;
+  const c2 = sampleMessage(1);
+  t.same(await store.createMessage(c2.message, Buffer.from('c'), c2.recipients, [], { key: 'again', digest: 'd', ttlMs: 60_000 }), { created: true });
+  t.equal(await store.sweep(now), 0, 'the rewritten key is not swept');
+  const c3 = sampleMessage(1);
+  t.same(await store.createMessage(c3.message, Buffer.from('c'), c3.recipients, [], { key: 'again', digest: 'd', ttlMs: 60_000 }), { created: false, existing: c2.message.id });
+  now += 61_000;
+  t.equal(await store.sweep(now), 2, 'both long windows ended');
 });
