@@ -30,10 +30,13 @@ function child(args: string[], env: Record<string, string>): ChildProcess {
   return c;
 }
 
+/** The TID is a fixed-width counter placeholder that `fresh` overwrites per request. */
+const TID_DIGITS = '000000000000';
+
 function sendReq(size: number, i: number): Buffer {
   return encode({
     type: 'm-send-req',
-    transactionId: `bench-${size}-${i}`,
+    transactionId: `bench-${size}-${i}-${TID_DIGITS}`,
     mmsVersion: '1.2',
     from: '<insert-address-token>',
     to: ['+15550000002/TYPE=PLMN'],
@@ -49,6 +52,28 @@ interface Figures {
   p99: number;
   non2xx: number;
   errors: number;
+}
+
+let tidCounter = 0;
+
+/**
+ * Requests that each carry a new Transaction-ID: the gateway answers a repeated one (same sender,
+ * TID and content) with the first Message-ID without storing anything, which is not the send path.
+ */
+function fresh(body: Buffer): Pick<autocannon.Options, 'requests'> {
+  const at = body.indexOf(TID_DIGITS, 0, 'latin1');
+  if (at < 0) throw new Error('no TID placeholder in the request');
+  return {
+    requests: [
+      {
+        setupRequest: (req) => {
+          const b = Buffer.from(body);
+          b.write(String(++tidCounter).padStart(TID_DIGITS.length, '0'), at, 'latin1');
+          return { ...req, body: b };
+        },
+      },
+    ],
+  };
 }
 
 async function run(name: string, opts: autocannon.Options): Promise<Figures> {
@@ -82,9 +107,11 @@ async function main(): Promise<void> {
   try {
     const small = sendReq(2048, 1);
     results.trivialPost2k = await run('trivial Fastify POST 2 KB', { url: 'http://127.0.0.1:18091/mms', method: 'POST', headers, body: small });
-    results.sendReq2k = await run('m-send-req 2 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: small });
-    results.sendReq100k = await run('m-send-req 100 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: sendReq(100 * 1024, 2), connections: 10 });
-    results.sendReq2kAt1000 = await run('m-send-req 2 KB at 1,000 req/s', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: small, overallRate: 1000 });
+    results.sendReq2k = await run('m-send-req 2 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(small) });
+    results.sendReq100k = await run('m-send-req 100 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(sendReq(100 * 1024, 2)), connections: 10 });
+    results.sendReq2kAt1000 = await run('m-send-req 2 KB at 1,000 req/s', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(small), overallRate: 1000 });
+    // The same request over and over: retransmissions, answered without a second message.
+    results.sendReq2kRepeated = await run('m-send-req 2 KB, one TID repeated', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: sendReq(2048, 3) });
     const deadline = Date.now() + 10_000;
     while (urls.length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const paths = urls.map((u) => new URL(u).pathname);

@@ -8,6 +8,8 @@ export interface Metrics {
   refused: Counter<'interface' | 'reason'>;
   retrievals: Counter<'result'>;
   mm1Requests: Counter<'pdu' | 'result'>;
+  /** Repeated m-send-req / m-forward-req answered with the first Message-ID (duplicates not created). */
+  retransmissions: Counter<'pdu'>;
   httpDuration: Histogram<'route' | 'method' | 'status'>;
   transitions: Counter<'to'>;
   jobs: Counter<'type' | 'outcome'>;
@@ -23,6 +25,12 @@ export function createMetrics(opts: { stateCounts?: () => Promise<Partial<Record
     refused: new Counter({ name: 'mmsc_messages_refused_total', help: 'Submissions refused, by interface and reason', labelNames: ['interface', 'reason'], registers: [registry] }),
     retrievals: new Counter({ name: 'mmsc_retrievals_total', help: 'Retrieval requests, by result', labelNames: ['result'], registers: [registry] }),
     mm1Requests: new Counter({ name: 'mmsc_mm1_pdus_total', help: 'PDUs received on MM1, by type and result', labelNames: ['pdu', 'result'], registers: [registry] }),
+    retransmissions: new Counter({
+      name: 'mmsc_mm1_retransmissions_total',
+      help: 'MM1 submissions recognised as retransmissions (same sender, transaction id and content) and answered without creating a duplicate, by PDU',
+      labelNames: ['pdu'],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'mmsc_http_request_duration_seconds',
       help: 'HTTP request latency',

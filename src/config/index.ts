@@ -28,6 +28,12 @@ export interface Mm1Config {
   allowClientFrom: boolean;
   /** Prefix prepended to national MSISDNs from headers that lack a country code (e.g. '+1'); '' = none. */
   msisdnCountryPrefix: string;
+  /**
+   * How long after accepting an m-send-req (or m-forward-req) a repeat from the same sender with the
+   * same X-Mms-Transaction-ID and content is answered with the first Message-ID instead of creating
+   * a duplicate (the handset lost the conf and retried). 0 turns the check off.
+   */
+  retransmissionWindowSeconds: number;
 }
 
 export interface RelayConfig {
@@ -155,6 +161,7 @@ export function defaultConfig(): GatewayConfig {
       fromMismatch: 'overwrite',
       allowClientFrom: false,
       msisdnCountryPrefix: '',
+      retransmissionWindowSeconds: 600,
     },
     relay: {
       defaultExpirySeconds: 7 * DAY,
@@ -208,6 +215,7 @@ const SCHEMA: Rule = obj({
     fromMismatch: str({ oneOf: ['overwrite', 'refuse'] }),
     allowClientFrom: bool(),
     msisdnCountryPrefix: str({ pattern: /^(\+\d{1,4})?$/, hint: "'' or '+' and a country code" }),
+    retransmissionWindowSeconds: int(0, DAY),
   }),
   relay: obj({
     defaultExpirySeconds: int(60, 365 * DAY),

@@ -15,7 +15,7 @@ import { DecodeError, WspWriter, isMultipart, writeMultipart, type Part } from '
 import type { Mm1Config } from '../config/index.js';
 import type { Metrics } from '../metrics.js';
 import type { ContentTypeRecord, MessageRecord, RecipientRecord } from '../relay/model.js';
-import { Relay, SubmitError, type NotifyRespStatus, type SubmitRefusal, type TimeValue } from '../relay/relay.js';
+import { Relay, SubmitError, type NotifyRespStatus, type SubmitInput, type SubmitRefusal, type TimeValue } from '../relay/relay.js';
 import type { SenderResolver } from './identity.js';
 import type { Adaptation } from '../adapt/service.js';
 
@@ -72,6 +72,7 @@ function leafTypes(parts: readonly Part[]): string[] {
  */
 export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
   const { config, relay, sender, metrics } = deps;
+  const windowMs = config.retransmissionWindowSeconds * 1000;
   return async (app) => {
     // Any content type on the MM1 POST: some handsets send the PDU as application/octet-stream.
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxMessageSize + 64 * 1024 }, (_req, body, done) => done(null, body));
@@ -159,33 +160,43 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
 
         let result;
         try {
-          result = await relay.submit(
-            {
-              from: identity.address,
-              to: pdu.to ?? [],
-              cc: pdu.cc,
-              bcc: pdu.bcc,
-              subject: pdu.subject !== undefined ? { text: pdu.subject, charset: 'utf-8' } : undefined,
-              messageClass: typeof pdu.messageClass === 'string' ? pdu.messageClass : 'personal',
-              priority: typeof pdu.priority === 'string' ? pdu.priority : undefined,
-              deliveryReport: pdu.deliveryReport,
-              readReport: pdu.readReport,
-              senderVisibility: typeof pdu.senderVisibility === 'string' ? pdu.senderVisibility : undefined,
-              expiry: time(pdu.expiry),
-              deliveryTime: time(pdu.deliveryTime),
-              date: pdu.date,
-              contentType: contentTypeRecord(contentType),
-              body: stored,
-              mmsVersion: pdu.mmsVersion ?? '1.0',
-              origin: { kind: 'mm1', address: identity.address, userAgent: req.headers['user-agent'] },
-              extraHeaders: (pdu.unknownHeaders ?? []).flatMap((u) => ('name' in u ? [{ name: u.name, value: u.value }] : [])),
-            },
-            { maxRecipients: config.maxRecipients },
-          );
+          const input: SubmitInput = {
+            from: identity.address,
+            to: pdu.to ?? [],
+            cc: pdu.cc,
+            bcc: pdu.bcc,
+            subject: pdu.subject !== undefined ? { text: pdu.subject, charset: 'utf-8' } : undefined,
+            messageClass: typeof pdu.messageClass === 'string' ? pdu.messageClass : 'personal',
+            priority: typeof pdu.priority === 'string' ? pdu.priority : undefined,
+            deliveryReport: pdu.deliveryReport,
+            readReport: pdu.readReport,
+            senderVisibility: typeof pdu.senderVisibility === 'string' ? pdu.senderVisibility : undefined,
+            expiry: time(pdu.expiry),
+            deliveryTime: time(pdu.deliveryTime),
+            date: pdu.date,
+            contentType: contentTypeRecord(contentType),
+            body: stored,
+            mmsVersion: pdu.mmsVersion ?? '1.0',
+            origin: { kind: 'mm1', address: identity.address, userAgent: req.headers['user-agent'] },
+            extraHeaders: (pdu.unknownHeaders ?? []).flatMap((u) => ('name' in u ? [{ name: u.name, value: u.value }] : [])),
+          };
+          const limits = { maxRecipients: config.maxRecipients };
+          // A request without a transaction id cannot be told from another one.
+          result = windowMs > 0 && tid ? await relay.submitOnce(input, limits, { kind: 'mm1-send', sender: identity.address, requestId: tid, windowMs }) : await relay.submit(input, limits);
         } catch (e) {
           if (e instanceof SubmitError) throw new Refusal(REFUSAL_STATUS[e.reason], e.reason, e.message);
           log.error({ tid, err: e }, 'm-send-req could not be stored');
           throw new Refusal('error-transient-failure', 'store-failure', 'the message could not be stored');
+        }
+        if (result.retransmission) {
+          // The handset did not get our m-send-conf and sent the same request again: same answer, no second message.
+          metrics.retransmissions.inc({ pdu: 'm-send-req' });
+          metrics.mm1Requests.inc({ pdu: 'm-send-req', result: 'retransmission' });
+          log.info({ tid, msgId: result.messageId, from: identity.address }, 'm-send-req retransmission: answered with the first Message-ID, nothing created');
+          return void sendConf(reply, pdu.transactionId, 'ok', result.messageId);
+        }
+        if (result.supersedes) {
+          log.warn({ tid, msgId: result.message.id, previous: result.supersedes, from: identity.address }, 'transaction id reused by this sender for different content: accepted as a new message');
         }
         metrics.accepted.inc({ interface: 'mm1' });
         metrics.mm1Requests.inc({ pdu: 'm-send-req', result: 'ok' });
@@ -259,9 +270,18 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
             reportAllowed: pdu.reportAllowed,
           },
           { maxRecipients: config.maxRecipients },
+          windowMs > 0 && pdu.transactionId ? { requestId: pdu.transactionId, windowMs } : undefined,
         );
         if (result === 'not-found') return conf('error-permanent-message-not-found');
         if (result === 'not-the-recipient') return conf('error-permanent-service-denied');
+        if (result.retransmission) {
+          metrics.retransmissions.inc({ pdu: 'm-forward-req' });
+          req.log.info({ tid: pdu.transactionId, msgId: result.messageId, forwarder: identity.address }, 'm-forward-req retransmission: answered with the first Message-ID, nothing created');
+          return conf('ok', result.messageId);
+        }
+        if (result.supersedes) {
+          req.log.warn({ tid: pdu.transactionId, msgId: result.message.id, previous: result.supersedes, forwarder: identity.address }, 'transaction id reused by this forwarder for a different request: accepted as a new message');
+        }
         metrics.accepted.inc({ interface: 'mm1-forward' });
         req.log.info({ tid: pdu.transactionId, msgId: result.message.id, forwarder: identity.address }, 'm-forward-req accepted');
         return conf('ok', result.message.id);

@@ -4,6 +4,7 @@ import type { JobOutcome } from '../queue/runner.js';
 import type { Store, Transition } from '../store/types.js';
 import { isRoutable, sameSubscriber } from './address.js';
 import { randomIds, type IdSource } from './ids.js';
+import { submissionKey, type SubmissionId } from './submission-key.js';
 import type { ContentTypeRecord, JobRecord, MessageRecord, NewJob, Origin, RecipientRecord, RecipientState } from './model.js';
 import type { DeliveryStatus, NotificationPort, PushOutcome, ReadStatus, ReportPort } from './ports.js';
 
@@ -49,8 +50,21 @@ export interface SubmitInput {
 }
 
 export interface SubmitResult {
+  retransmission?: false;
   message: MessageRecord;
   recipients: RecipientRecord[];
+  /**
+   * The message an earlier, different request under the same submission id created (a client that
+   * reuses its transaction ids): this one was accepted as a new message all the same.
+   */
+  supersedes?: string;
+}
+
+/** A repeat of a submission already accepted: nothing was created. */
+export interface Retransmission {
+  retransmission: true;
+  /** The Message-ID the first acceptance answered with. */
+  messageId: string;
 }
 
 export type NotifyRespStatus = 'retrieved' | 'rejected' | 'deferred' | 'unrecognised';
@@ -106,6 +120,20 @@ export class Relay {
    * jobs, in one durable write. Resolves once the message is safe: only then may the caller answer.
    */
   async submit(input: SubmitInput, limits: { maxRecipients: number }): Promise<SubmitResult> {
+    return (await this.accept(input, limits)) as SubmitResult;
+  }
+
+  /**
+   * As submit, for an interface whose originators retransmit a request whose answer they lost (a
+   * handset re-POSTs the same m-send-req): within `id.windowMs` of the first acceptance a repeat
+   * with the same content creates nothing and gets the first Message-ID back. The check is part of
+   * the store's atomic write, so a retry racing the original still yields one message.
+   */
+  async submitOnce(input: SubmitInput, limits: { maxRecipients: number }, id: SubmissionId): Promise<SubmitResult | Retransmission> {
+    return this.accept(input, limits, id);
+  }
+
+  private async accept(input: SubmitInput, limits: { maxRecipients: number }, once?: SubmissionId): Promise<SubmitResult | Retransmission> {
     const now = this.now();
     const seen = new Set<string>();
     const entries: { address: string; field: 'to' | 'cc' | 'bcc' }[] = [];
@@ -177,14 +205,19 @@ export class Relay {
       return rec;
     });
 
-    await this.store.createMessage(message, input.body, recipients, jobs);
+    const outcome = await this.store.createMessage(message, input.body, recipients, jobs, once && submissionKey(once, input));
+    if (!outcome.created) {
+      // Each interface logs the retransmission with its own transaction details.
+      this.log.debug({ msgId: outcome.existing, from: input.from, origin: input.origin.kind }, 'retransmission: nothing created');
+      return { retransmission: true, messageId: outcome.existing };
+    }
     // Each interface logs its own acceptance line (with its transaction details); this one is for tracing.
     this.log.debug(
       { msgId: id, from: input.from, recipients: entries.length, size: input.body.byteLength, origin: input.origin.kind },
       'message accepted',
     );
     this.o.nudge?.();
-    return { message, recipients };
+    return outcome.supersedes ? { message, recipients, supersedes: outcome.supersedes } : { message, recipients };
   }
 
   private expiryOf(expiry: TimeValue | undefined, now: number): number {
@@ -277,12 +310,13 @@ export class Relay {
     token: string,
     input: Pick<SubmitInput, 'to' | 'cc' | 'bcc' | 'expiry' | 'deliveryTime' | 'deliveryReport' | 'readReport' | 'mmsVersion' | 'date'> & { reportAllowed?: boolean },
     limits: { maxRecipients: number },
-  ): Promise<SubmitResult | 'not-found' | 'not-the-recipient'> {
+    once?: Omit<SubmissionId, 'kind' | 'sender'>,
+  ): Promise<SubmitResult | Retransmission | 'not-found' | 'not-the-recipient'> {
     const original = await this.openRetrieval(token);
     if (!original) return 'not-found';
     if (!sameSubscriber(original.recipient.address, forwarder)) return 'not-the-recipient';
     const m = original.message;
-    const result = await this.submit(
+    const result = await this.accept(
       {
         ...input,
         from: forwarder,
@@ -296,9 +330,12 @@ export class Relay {
         previouslySent: [...(m.previouslySent ?? []), { by: m.from, date: m.date }],
       },
       limits,
+      once && { ...once, kind: 'mm1-forward', sender: forwarder },
     );
+    // Also on a retransmission: the first attempt may have stopped before this step (a no-op if not).
     const patch = input.reportAllowed === undefined ? undefined : { reportAllowed: input.reportAllowed };
-    await this.move(original.recipient, { from: PENDING, to: 'forwarded', note: `forwarded as ${result.message.id}`, patch }, 'forwarded');
+    const newId = result.retransmission ? result.messageId : result.message.id;
+    await this.move(original.recipient, { from: PENDING, to: 'forwarded', note: `forwarded as ${newId}`, patch }, 'forwarded');
     return result;
   }
 

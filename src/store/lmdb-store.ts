@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RandomPool } from '../relay/ids.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
-import type { Store, Transition, TransitionResult } from './types.js';
+import type { CreateOutcome, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
 
 type JobKey = [number, string];
 
@@ -15,6 +15,21 @@ interface CacheEntry {
 interface SmscIndexEntry {
   rid: string;
   exp: number;
+}
+
+/** A submission key (`k:` in the index): the message it created and the digest of the request. */
+interface SubmissionEntry {
+  m: string;
+  d: string;
+  exp: number;
+}
+
+/**
+ * `e:<expiry>:<key>` -> `k:<key>`: submission keys in expiry order, so the sweep reads only the
+ * expired ones (at high rates a window holds hundreds of thousands of live keys).
+ */
+function expiryMarker(exp: number, key: string): string {
+  return `e:${String(exp).padStart(15, '0')}:${key}`;
 }
 
 /**
@@ -31,7 +46,7 @@ export class LmdbStore implements Store {
   private readonly messages: Database<MessageRecord, string>;
   private readonly bodies: Database<Buffer, string>;
   private readonly recipients: Database<RecipientRecord, string>;
-  private readonly index: Database<string | SmscIndexEntry, string>;
+  private readonly index: Database<string | SmscIndexEntry | SubmissionEntry, string>;
   private readonly jobs: Database<JobRecord, JobKey>;
   private readonly jobKeys: Database<JobKey, string>;
   private readonly cache: Database<CacheEntry, string>;
@@ -67,8 +82,14 @@ export class LmdbStore implements Store {
     return result;
   }
 
-  async createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[]): Promise<void> {
-    await this.write(() => {
+  async createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[], submission?: SubmissionKey): Promise<CreateOutcome> {
+    return this.write((): CreateOutcome => {
+      // Read inside the write transaction: a concurrent identical submission committed before us
+      // (or earlier in the same batch) is seen here, so only one of them creates a message.
+      const sk = submission && `k:${submission.key}`;
+      const prior = sk ? (this.index.get(sk) as SubmissionEntry | undefined) : undefined;
+      const live = prior && prior.exp >= this.now() ? prior : undefined;
+      if (live && live.d === submission!.digest) return { created: false, existing: live.m };
       if (this.messages.get(message.id) !== undefined) throw new Error(`message ${message.id} exists`);
       this.messages.put(message.id, message);
       this.bodies.put(message.id, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
@@ -79,6 +100,12 @@ export class LmdbStore implements Store {
         this.bump(r.state, 1);
       }
       this.putJobs(jobs);
+      if (sk) {
+        const exp = this.now() + submission!.ttlMs;
+        this.index.put(sk, { m: message.id, d: submission!.digest, exp });
+        this.index.put(expiryMarker(exp, submission!.key), sk);
+      }
+      return live ? { created: true, supersedes: live.m } : { created: true };
     });
   }
 
@@ -338,12 +365,28 @@ export class LmdbStore implements Store {
       if (typeof value === 'object' && value.exp < now) staleIdx.push(key);
       if (staleIdx.length >= limit) break;
     }
-    if (stale.length + staleIdx.length === 0) return 0;
+    // Submission keys: only the expired part of the expiry-ordered markers is read.
+    const markers: [string, string][] = [];
+    for (const { key, value } of this.index.getRange({ start: 'e:', end: expiryMarker(now, '') })) {
+      if (typeof value === 'string') markers.push([key, value]);
+      if (markers.length >= limit) break;
+    }
+    if (stale.length + staleIdx.length + markers.length === 0) return 0;
+    let submissions = 0;
     await this.write(() => {
       for (const k of stale) this.cache.remove(k);
       for (const k of staleIdx) this.index.remove(k);
+      for (const [marker, sk] of markers) {
+        this.index.remove(marker);
+        // A key written again since (a new window) has a later marker of its own: keep it.
+        const e = this.index.get(sk) as SubmissionEntry | undefined;
+        if (e && e.exp < now) {
+          this.index.remove(sk);
+          submissions++;
+        }
+      }
     });
-    return stale.length + staleIdx.length;
+    return stale.length + staleIdx.length + submissions;
   }
 
   async ping(): Promise<void> {

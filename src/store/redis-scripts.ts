@@ -89,6 +89,23 @@ local function put_records(ki, ai)
   put_jobs(KEYS[ki + 1], KEYS[ki + 2], KEYS[ki + 3], ai + 3 + n * 3, m)
 end
 
+-- Submission keys (an originator's own id of a request, e.g. MM1 sender + transaction id).
+-- KEYS[ki]: the key. ARGV[ai..ai+4]: in use ('1' or '0'), now (store clock), digest,
+-- entry value ('expiry|digest|message id'), ttl. Returns the message id of a live entry and
+-- whether its digest is this request's (a retransmission).
+local function find_submission(ki, ai)
+  if ARGV[ai] ~= '1' then return nil, false end
+  local v = redis.call('GET', KEYS[ki])
+  if not v then return nil, false end
+  local exp, d, m = string.match(v, '^(%d+)|([^|]*)|(.*)$')
+  -- the store clock decides, as for SMSC keys: Redis' own TTL runs on the server clock
+  if not exp or tonumber(exp) < tonumber(ARGV[ai + 1]) then return nil, false end
+  return m, d == ARGV[ai + 2]
+end
+local function put_submission(ki, ai)
+  if ARGV[ai] == '1' then redis.call('SET', KEYS[ki], ARGV[ai + 3], 'PX', ARGV[ai + 4]) end
+end
+
 -- KEYS[ki]: counts, then per recipient: record, token, tid and its SMSC index keys.
 -- ARGV[ai]: recipient count, then per recipient: id, SMSC key count.
 local function del_records(ki, ai)
@@ -153,12 +170,21 @@ local function complete_job(q, data, jkeys, s, inflight, id, key)
 end
 `;
 
-/** Message, body, recipients, indexes and jobs in one step (all keys reachable from one server). */
+/**
+ * Message, body, recipients, indexes, jobs and the submission key in one step (all keys reachable
+ * from one server). KEYS: message, body, submission key, then as put_records. ARGV: as put_content,
+ * as find_submission, as put_records. Returns {1} created, {1, id} created and took the key over
+ * from message id (another request under the same key), {0, id} a retransmission of message id.
+ */
 export const CREATE = new LuaScript(`${PRELUDE}
+local prior, same = find_submission(3, 6)
+if same then return {0, prior} end
 local err = put_content(1, 1)
 if err then return err end
-put_records(3, 6)
-return 1`);
+put_records(4, 11)
+put_submission(3, 6)
+if prior then return {1, prior} end
+return {1}`);
 
 /** The message-slot half of CREATE (Redis Cluster with per-message slots). */
 export const CREATE_CONTENT = new LuaScript(`${PRELUDE}
@@ -166,10 +192,19 @@ local err = put_content(1, 1)
 if err then return err end
 return 1`);
 
-/** The records-slot half of CREATE. */
+/**
+ * The records-slot half of CREATE, with the submission key (it lives in the records' slot, like the
+ * token and transaction-id indexes). KEYS: submission key, then as put_records. ARGV: as
+ * find_submission, then as put_records. Returns as CREATE; on {0, id} the caller removes the
+ * content it wrote first.
+ */
 export const CREATE_RECORDS = new LuaScript(`${PRELUDE}
-put_records(1, 1)
-return 1`);
+local prior, same = find_submission(1, 1)
+if same then return {0, prior} end
+put_records(2, 6)
+put_submission(1, 1)
+if prior then return {1, prior} end
+return {1}`);
 
 /** Recipients and indexes, then message and body. KEYS: message, body, then as del_records. */
 export const PURGE = new LuaScript(`${PRELUDE}

@@ -24,7 +24,7 @@ import {
   SCHEDULE,
   type RedisClient,
 } from './redis-scripts.js';
-import type { Store, Transition, TransitionResult } from './types.js';
+import type { CreateOutcome, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
 
 export type ContentMode = 'redis' | { dir: string };
 
@@ -136,6 +136,10 @@ export class RedisStore implements Store {
   private smscKey(key: string): string {
     return `${this.g}s:${key}`;
   }
+  /** In the records' slot: the check and the entry are part of the script that writes the records. */
+  private submissionKey(key: string): string {
+    return `${this.g}k:${key}`;
+  }
   private get countsKey(): string {
     return `${this.g}counts`;
   }
@@ -173,7 +177,7 @@ export class RedisStore implements Store {
 
   // --- messages ---------------------------------------------------------------------------------
 
-  async createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[]): Promise<void> {
+  async createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[], submission?: SubmissionKey): Promise<CreateOutcome> {
     const ttl = this.recordTtl(message);
     const bodyTtl = Math.max(0, message.expiresAt - this.now()) + this.graceMs;
     const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -191,23 +195,39 @@ export class RedisStore implements Store {
       recordArgs.push(r.id, r.state, JSON.stringify(r));
     }
     recordArgs.push(...this.jobArgs(jobs));
+    // Without a submission the key is passed but never touched (Cluster wants every key declared).
+    const subKey = this.submissionKey(submission?.key ?? '');
+    const now = this.now();
+    const subArgs = submission
+      ? ['1', now, submission.digest, `${now + submission.ttlMs}|${submission.digest}|${message.id}`, Math.max(1, Math.ceil(submission.ttlMs))]
+      : ['0', now, '', '', 1];
+    let res: unknown;
     try {
       if (!this.split) {
-        await CREATE.run(this.client, [...contentKeys, ...recordKeys], [...contentArgs, ...recordArgs]);
+        res = await CREATE.run(this.client, [...contentKeys, subKey, ...recordKeys], [...contentArgs, ...subArgs, ...recordArgs]);
       } else {
+        // Content first: on Cluster the submission check can only run with the records, so a
+        // retransmission writes its content and then takes it back below.
         await CREATE_CONTENT.run(this.client, contentKeys, contentArgs);
         try {
-          await CREATE_RECORDS.run(this.client, recordKeys, recordArgs);
+          res = await CREATE_RECORDS.run(this.client, [subKey, ...recordKeys], [...subArgs, ...recordArgs]);
         } catch (err) {
           await this.client.del(...contentKeys).catch(() => undefined);
           throw err;
         }
+        if (isRetransmission(res)) await this.client.del(...contentKeys);
       }
     } catch (err) {
       // The file is ours (writeFileExclusive created it), whatever refused the records.
       if (file) await unlink(file).catch(() => undefined);
       throw err;
     }
+    const [created, other] = res as [number, string?];
+    if (created === 0) {
+      if (file) await unlink(file).catch(() => undefined);
+      return { created: false, existing: String(other) };
+    }
+    return other === undefined ? { created: true } : { created: true, supersedes: String(other) };
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
@@ -590,6 +610,11 @@ function watchConnection(client: RedisClient, logger?: Pick<Logger, 'warn' | 'in
     down = false;
     errors = 0;
   });
+}
+
+/** A CREATE reply saying the submission key named a live message with the same digest. */
+function isRetransmission(res: unknown): boolean {
+  return Array.isArray(res) && res[0] === 0;
 }
 
 /** XINFO replies are flat [name, value, name, value, ...] lists. */

@@ -26,6 +26,26 @@ export interface Transition {
   completeJob?: JobRecord;
 }
 
+/**
+ * An originator's own identifier of a submission (MM1: sender + X-Mms-Transaction-ID), written
+ * atomically with the message so that a retransmission finds the message it already created.
+ */
+export interface SubmissionKey {
+  /** Opaque, at most a few hundred characters (the relay hashes sender and transaction id). */
+  key: string;
+  /** Digest of what the submission asked for; a repeat with another digest is not a retransmission. */
+  digest: string;
+  /** How long a repeat counts as a retransmission (store clock). */
+  ttlMs: number;
+}
+
+/**
+ * What createMessage did: created the message (possibly taking over a key an earlier, different
+ * submission had used: `supersedes` names that message), or created nothing because the key names
+ * a live submission with the same digest (`existing`).
+ */
+export type CreateOutcome = { created: true; supersedes?: string } | { created: false; existing: string };
+
 export interface TransitionResult {
   record: RecipientRecord;
   changed: boolean;
@@ -42,7 +62,12 @@ export interface TransitionResult {
 export interface Store {
   readonly kind: string;
 
-  createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[]): Promise<void>;
+  /**
+   * Writes a new message with its body, recipients, indexes and jobs in one atomic step. With a
+   * `submission` key the check for a live entry and the entry itself are part of that step, so two
+   * concurrent identical submissions create exactly one message; the other gets `existing`.
+   */
+  createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[], submission?: SubmissionKey): Promise<CreateOutcome>;
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /** The stored body (encoded multipart), undefined once expired/purged. */
   getBody(id: string): Promise<Buffer | undefined>;
@@ -98,7 +123,7 @@ export interface Store {
   /** Counts of recipients per state, for metrics and /readyz. */
   stateCounts(): Promise<Partial<Record<RecipientState, number>>>;
 
-  /** Housekeeping: drops expired cache and index entries (a no-op where the engine expires keys). */
+  /** Housekeeping: drops expired cache and index entries, submission keys included (a no-op where the engine expires keys). */
   sweep(now: number): Promise<number>;
 
   ping(): Promise<void>;

@@ -32,6 +32,9 @@ t.test('errors name the bad key', async (t) => {
   bad({ http: { prot: 1 } }, /http\.prot: is not a known setting/);
   bad({ mm1: { fromMismatch: 'ignore' } }, /mm1\.fromMismatch: must be one of/);
   bad({ mm1: { trustedProxies: ['localhost'] } }, /mm1\.trustedProxies\[0\]/);
+  bad({ mm1: { retransmissionWindowSeconds: -1 } }, /mm1\.retransmissionWindowSeconds: must be >= 0/);
+  bad({ mm1: { retransmissionWindowSeconds: 1.5 } }, /mm1\.retransmissionWindowSeconds/);
+  bad({ mm1: { retransmissionWindowSeconds: 2 * 86400 } }, /mm1\.retransmissionWindowSeconds: must be <= 86400/);
   bad({ http: { publicUrl: 'http://x/%41' } }, /http\.publicUrl/);
   bad({ relay: { defaultExpirySeconds: 9 * 86400 } }, /relay\.defaultExpirySeconds/);
   t.throws(() => loadConfig({ cwd: dir, env: { MMSC_HTTP_PORT: 'eighty' } }), { message: /http\.port: MMSC_HTTP_PORT="eighty"/ });

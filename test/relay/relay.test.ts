@@ -4,8 +4,11 @@ import { defaultConfig } from '../../src/config/index.js';
 import type { JobOutcome } from '../../src/queue/runner.js';
 import type { MessageRecord, RecipientRecord } from '../../src/relay/model.js';
 import type { DeliveryStatus, NotificationPort, PushOutcome, ReadStatus, ReportPort } from '../../src/relay/ports.js';
-import { Relay, SubmitError, type SubmitInput } from '../../src/relay/relay.js';
+import { Relay, SubmitError, type Retransmission, type SubmitInput, type SubmitResult } from '../../src/relay/relay.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
+import { RedisStore } from '../../src/store/redis-store.js';
+import type { Store } from '../../src/store/types.js';
+import { findRedis } from '../support/redis.js';
 
 const HOUR = 3_600_000;
 
@@ -31,10 +34,10 @@ class FakeReports implements ReportPort {
   }
 }
 
-function setup(t: Test) {
+function setup(t: Test, makeStore: (clock: () => number) => Store = (clock) => new LmdbStore(t.testdir({}), { clock, mapSizeBytes: 2 ** 26 })) {
   let now = 1_800_000_000_000;
   const clock = () => now;
-  const store = new LmdbStore(t.testdir({}), { clock, mapSizeBytes: 2 ** 26 });
+  const store = makeStore(clock);
   t.teardown(() => store.close());
   const notifier = new FakeNotifier();
   const reports = new FakeReports();
@@ -76,6 +79,12 @@ function input(over: Partial<SubmitInput> = {}): SubmitInput {
 }
 
 const limits = { maxRecipients: 10 };
+
+/** The id of the message a submission created; throws on a retransmission. */
+function created(r: SubmitResult | Retransmission): string {
+  if (r.retransmission) throw new Error(`a retransmission of ${r.messageId} where a new message was expected`);
+  return r.message.id;
+}
 
 t.test('submit validates recipients', async (t) => {
   const { relay } = setup(t);
@@ -270,13 +279,93 @@ t.test('forward without retrieval', async (t) => {
   const tok = recipients[0]!.token;
   t.equal(await relay.forward('+15550000003/TYPE=PLMN', tok, { to: ['+15550000004/TYPE=PLMN'], mmsVersion: '1.2' }, limits), 'not-the-recipient');
   const res = await relay.forward('+15550000002/TYPE=PLMN', tok, { to: ['+15550000004/TYPE=PLMN'], mmsVersion: '1.2' }, limits);
-  if (typeof res === 'string') throw new Error(res);
+  if (typeof res === 'string' || res.retransmission) throw new Error(`unexpected ${JSON.stringify(res)}`);
   t.equal(res.message.from, '+15550000002/TYPE=PLMN');
   t.same(res.message.previouslySent, [{ by: message.from, date: message.date }]);
   t.same(await store.getBody(res.message.id), Buffer.from([1, 2, 3]));
   await drain();
   t.equal((await store.getRecipient(recipients[0]!.id))!.state, 'forwarded');
   t.same(reports.delivery.map((d) => d.status), ['forwarded']);
+});
+
+t.test('a retransmitted submission creates nothing and gets the first Message-ID', async (t) => {
+  const { relay, store, notifier, drain, advance } = setup(t);
+  const once = { kind: 'mm1-send' as const, sender: '+15550000001/TYPE=PLMN', requestId: 'T1', windowMs: 600_000 };
+  const first = await relay.submitOnce(input(), limits, once);
+  if (first.retransmission) throw new Error('the first submission is no retransmission');
+  await drain();
+  t.equal(notifier.pushes.length, 2);
+
+  t.same(await relay.submitOnce(input({ date: 1_800_000_005 }), limits, once), { retransmission: true, messageId: first.message.id }, 'a re-stamped Date is still the same request');
+  await drain();
+  t.equal(notifier.pushes.length, 2, 'no second notification');
+
+  const other = created(await relay.submitOnce(input(), limits, { ...once, requestId: 'T2' }));
+  t.not(other, first.message.id, 'another transaction id is another message');
+  const otherSender = created(await relay.submitOnce(input(), limits, { ...once, sender: '+15550000009/TYPE=PLMN' }));
+  t.not(otherSender, first.message.id, 'the same transaction id from another sender is another message');
+
+  const reused = await relay.submitOnce(input({ subject: { text: 'something else', charset: 'utf-8' } }), limits, once);
+  if (reused.retransmission) throw new Error('different content under a reused TID must not be swallowed');
+  t.equal(reused.supersedes, first.message.id, 'a reused TID with other content is accepted as new, naming the earlier message');
+  t.same(await relay.submitOnce(input({ subject: { text: 'something else', charset: 'utf-8' } }), limits, once), { retransmission: true, messageId: reused.message.id });
+
+  advance(600_001);
+  const late = created(await relay.submitOnce(input({ subject: { text: 'something else', charset: 'utf-8' } }), limits, once));
+  t.not(late, reused.message.id, 'after the window a repeat is a new message');
+  await drain();
+  t.equal(notifier.pushes.length, 2 + 2 + 2 + 2 + 2, 'one notification per recipient of each message created');
+  t.equal((await store.stateCounts()).notified, 10);
+});
+
+const redis = await findRedis();
+if (redis?.child) t.teardown(() => void redis.child!.kill());
+for (const kind of ['lmdb', 'redis'] as const) {
+  const skip = kind === 'redis' && !redis ? 'no Redis on 127.0.0.1:6379 and no redis-server to start' : false;
+  t.test(`${kind}: concurrent identical submissions (a retry racing the original) yield exactly one message`, { skip }, async (t) => {
+    let makeStore: ((clock: () => number) => Store) | undefined;
+    if (kind === 'redis') {
+      const server = redis!;
+      const prefix = `mmsc-test:relay-${process.pid}-${Math.random().toString(36).slice(2)}:`;
+      makeStore = (clock) => new RedisStore({ url: server.url, keyPrefix: prefix, clock });
+      t.teardown(async () => {
+        const { Redis } = await import('ioredis');
+        const admin = new Redis(server.url);
+        const keys = await admin.keys(`${prefix}*`);
+        if (keys.length) await admin.del(...keys);
+        await admin.quit();
+      });
+    }
+    const { relay, store, notifier, drain } = setup(t, makeStore);
+    const once = { kind: 'mm1-send' as const, sender: '+15550000001/TYPE=PLMN', requestId: 'T-race', windowMs: 600_000 };
+    const results = await Promise.all(Array.from({ length: 8 }, () => relay.submitOnce(input(), limits, once)));
+    const created = results.flatMap((r) => (r.retransmission ? [] : [r.message.id]));
+    t.equal(created.length, 1, 'one message created');
+    t.same(
+      results.filter((r) => r.retransmission),
+      Array.from({ length: 7 }, () => ({ retransmission: true, messageId: created[0] })),
+      'the others answer with its Message-ID',
+    );
+    await drain();
+    t.same(notifier.pushes.map((p) => p.to).sort(), ['+15550000002/TYPE=PLMN', '+15550000003/TYPE=PLMN'], 'each recipient notified once');
+    t.equal(await store.countJobs(), 3, 'one expire job and two re-notification jobs: nothing of the losers');
+  });
+}
+
+t.test('a retransmitted forward creates nothing and reports the forward once', async (t) => {
+  const { relay, store, notifier, reports, drain } = setup(t);
+  const { recipients } = await relay.submit(input({ to: ['+15550000002/TYPE=PLMN'] }), limits);
+  await drain();
+  const tok = recipients[0]!.token;
+  const req = { to: ['+15550000004/TYPE=PLMN'], mmsVersion: '1.2' };
+  const once = { requestId: 'F1', windowMs: 600_000 };
+  const first = await relay.forward('+15550000002/TYPE=PLMN', tok, req, limits, once);
+  if (typeof first === 'string' || first.retransmission) throw new Error(`unexpected ${JSON.stringify(first)}`);
+  t.same(await relay.forward('+15550000002/TYPE=PLMN', tok, req, limits, once), { retransmission: true, messageId: first.message.id });
+  await drain();
+  t.equal(notifier.pushes.filter((p) => p.to === '+15550000004/TYPE=PLMN').length, 1, 'the forward recipient is notified once');
+  t.same(reports.delivery.map((d) => d.status), ['forwarded'], 'one forwarded report');
+  t.equal((await store.getRecipient(recipients[0]!.id))!.state, 'forwarded');
 });
 
 t.test('SMSC receipt recorded; an undeliverable push is retried early', async (t) => {

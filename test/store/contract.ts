@@ -80,6 +80,67 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     t.equal(await store.countJobs(), 3, 'the refused write left nothing behind');
   });
 
+  t.test('a submission key: a repeat within its window creates nothing and names the first message', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const sub = { key: `sender-tid-${Math.random()}`, digest: 'digest-1', ttlMs: 600_000 };
+    const notify = (r: RecipientRecord): NewJob => ({ type: 'notify', dueAt: now, key: `notify:${r.id}`, payload: { rid: r.id } });
+    const first = sampleMessage(2);
+    t.same(await store.createMessage(first.message, Buffer.from('one'), first.recipients, first.recipients.map(notify), sub), { created: true });
+
+    const retry = sampleMessage(2);
+    t.same(await store.createMessage(retry.message, Buffer.from('one'), retry.recipients, retry.recipients.map(notify), sub), { created: false, existing: first.message.id });
+    t.equal(await store.getMessage(retry.message.id), undefined, 'no second message');
+    t.equal(await store.getBody(retry.message.id), undefined, 'no second body');
+    t.equal(await store.findRecipientByToken(retry.recipients[0]!.token), undefined, 'no second recipient index');
+    t.equal(await store.countJobs(), 2, 'no second notification jobs');
+    t.equal((await store.stateCounts()).accepted, 2, 'no second delivery records counted');
+
+    // Same key, other content: a client reusing its transaction id. A new message, which takes the key over.
+    const reuse = sampleMessage(1);
+    t.same(await store.createMessage(reuse.message, Buffer.from('two'), reuse.recipients, [], { ...sub, digest: 'digest-2' }), { created: true, supersedes: first.message.id });
+    t.ok(await store.getMessage(reuse.message.id));
+    const again = sampleMessage(1);
+    t.same(await store.createMessage(again.message, Buffer.from('two'), again.recipients, [], { ...sub, digest: 'digest-2' }), { created: false, existing: reuse.message.id });
+
+    t.same(await store.createMessage(sampleMessage(1).message, Buffer.from('x'), [], []), { created: true }, 'without a key nothing is checked');
+
+    // After the window a repeat is a new message.
+    now += 600_001;
+    try {
+      await store.sweep(now);
+      const late = sampleMessage(1);
+      t.same(await store.createMessage(late.message, Buffer.from('two'), late.recipients, [], { ...sub, digest: 'digest-2' }), { created: true }, 'expired key: created, nothing superseded');
+      t.ok(await store.getMessage(late.message.id));
+      const lateRetry = sampleMessage(1);
+      t.same(await store.createMessage(lateRetry.message, Buffer.from('two'), lateRetry.recipients, [], { ...sub, digest: 'digest-2' }), { created: false, existing: late.message.id }, 'and starts a new window');
+    } finally {
+      now -= 600_001;
+    }
+  });
+
+  t.test('concurrent identical submissions: exactly one message, every loser names it', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const sub = { key: `race-${Math.random()}`, digest: 'same', ttlMs: 600_000 };
+    const tries = Array.from({ length: 12 }, () => sampleMessage(1));
+    const outcomes = await Promise.all(
+      tries.map(({ message, recipients }) => store.createMessage(message, Buffer.from('body'), recipients, [{ type: 'notify', dueAt: now, key: `notify:${recipients[0]!.id}`, payload: {} }], sub)),
+    );
+    const winners = outcomes.flatMap((o, i) => (o.created ? [tries[i]!.message.id] : []));
+    t.equal(winners.length, 1, 'one created');
+    t.same(
+      outcomes.filter((o) => !o.created),
+      Array.from({ length: 11 }, () => ({ created: false, existing: winners[0] })),
+      'the others name the winner',
+    );
+    t.equal(await store.countJobs(), 1);
+    t.equal((await store.stateCounts()).accepted, 1);
+    for (const [i, { message }] of tries.entries()) {
+      t.equal((await store.getMessage(message.id)) !== undefined, outcomes[i]!.created, `message ${i} stored only if it won`);
+    }
+  });
+
   t.test('transition is compare-and-set and schedules jobs only when it happens', async (t) => {
     const store = await factory.create(clock);
     t.teardown(() => store.close());

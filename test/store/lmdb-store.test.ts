@@ -38,3 +38,32 @@ t.test('a write that fails half-way leaves nothing behind', async (t) => {
   t.same(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
   t.ok(await store.getMessage(other.message.id));
 });
+
+t.test('sweep drops submission keys whose window ended, and only those', async (t) => {
+  let now = 1_700_000_000_000;
+  const store = new LmdbStore(t.testdir({}), { clock: () => now, mapSizeBytes: 2 ** 26 });
+  t.teardown(() => store.close());
+  const { sampleMessage } = await import('./contract.js');
+  const a = sampleMessage(1);
+  const b = sampleMessage(1);
+  await store.createMessage(a.message, Buffer.from('a'), a.recipients, [], { key: 'short', digest: 'd', ttlMs: 1000 });
+  await store.createMessage(b.message, Buffer.from('b'), b.recipients, [], { key: 'long', digest: 'd', ttlMs: 60_000 });
+  t.equal(await store.sweep(now), 0, 'nothing expired yet');
+  now += 2000;
+  t.equal(await store.sweep(now), 1, 'the short window ended');
+  t.equal(await store.sweep(now), 0, 'already gone');
+  const retry = sampleMessage(1);
+  t.same(await store.createMessage(retry.message, Buffer.from('b'), retry.recipients, [], { key: 'long', digest: 'd', ttlMs: 60_000 }), { created: false, existing: b.message.id }, 'the live key is kept');
+
+  // A key whose window ended and that was written again before the sweep: the old window's sweep keeps the new one.
+  const c = sampleMessage(1);
+  await store.createMessage(c.message, Buffer.from('c'), c.recipients, [], { key: 'again', digest: 'd', ttlMs: 1000 });
+  now += 2000;
+  const c2 = sampleMessage(1);
+  t.same(await store.createMessage(c2.message, Buffer.from('c'), c2.recipients, [], { key: 'again', digest: 'd', ttlMs: 60_000 }), { created: true });
+  t.equal(await store.sweep(now), 0, 'the rewritten key is not swept');
+  const c3 = sampleMessage(1);
+  t.same(await store.createMessage(c3.message, Buffer.from('c'), c3.recipients, [], { key: 'again', digest: 'd', ttlMs: 60_000 }), { created: false, existing: c2.message.id });
+  now += 61_000;
+  t.equal(await store.sweep(now), 2, 'both long windows ended');
+});

@@ -248,6 +248,23 @@ if (!server) {
     t.equal(await store.getBody(message.id), undefined, 'body removed again');
   });
 
+  t.test('a submission key lives in the records slot with a Redis TTL of its window', async (t) => {
+    for (const split of [false, true]) {
+      n++;
+      const store = make({ splitSlots: split });
+      const sub = { key: 'k1', digest: 'd1', ttlMs: 600_000 };
+      const first = sampleMessage(1);
+      await store.createMessage(first.message, Buffer.from('x'), first.recipients, [], sub);
+      const key = `${runPrefix}${n}:{g}:k:k1`;
+      const ttl = await admin.pttl(key);
+      t.ok(ttl > 590_000 && ttl <= 600_000, `${split ? 'split' : 'one script'}: TTL ${ttl} ms is the window`);
+      t.match(await admin.get(key), new RegExp(`\\|d1\\|${first.message.id}$`));
+      const retry = sampleMessage(1);
+      t.same(await store.createMessage(retry.message, Buffer.from('x'), retry.recipients, [], sub), { created: false, existing: first.message.id });
+      t.equal(await admin.exists(`${runPrefix}${n}:{${retry.message.id}}:msg`, `${runPrefix}${n}:{${retry.message.id}}:body`), 0, 'no content keys of the retransmission left');
+    }
+  });
+
   t.test('purge leaves an SMSC id that now belongs to another recipient', async (t) => {
     n++;
     const store = make();
