@@ -6,6 +6,8 @@ import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState 
 import type { CreateOutcome, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
 
 type JobKey = [number, string];
+/** [expiry, 'c' (cache) | 'i' (index), key]: what the sweep reads, oldest first. */
+type ExpiryKey = [number, 'c' | 'i', string];
 
 interface CacheEntry {
   v: Uint8Array;
@@ -24,13 +26,8 @@ interface SubmissionEntry {
   exp: number;
 }
 
-/**
- * `e:<expiry>:<key>` -> `k:<key>`: submission keys in expiry order, so the sweep reads only the
- * expired ones (at high rates a window holds hundreds of thousands of live keys).
- */
-function expiryMarker(exp: number, key: string): string {
-  return `e:${String(exp).padStart(15, '0')}:${key}`;
-}
+/** Version of the on-disk layout that added the expiry index (older folders get it built at open). */
+const EXPIRY_INDEX_VERSION = 1;
 
 /**
  * The embedded store: one LMDB environment under the data folder. Content is on disk (memory-mapped,
@@ -51,6 +48,13 @@ export class LmdbStore implements Store {
   private readonly jobKeys: Database<JobKey, string>;
   private readonly cache: Database<CacheEntry, string>;
   private readonly counts: Database<number, string>;
+  /**
+   * Every expiring cache and index entry under its expiry time, so that the sweep reads only what
+   * has expired: a full scan every minute would read every cached variant (adapted content) and
+   * every live receipt and submission key, on the event loop.
+   */
+  private readonly expiries: Database<true, ExpiryKey>;
+  private readonly meta: Database<number, string>;
   private readonly leases = new Map<string, number>();
   private readonly random = new RandomPool();
   private closed = false;
@@ -67,6 +71,33 @@ export class LmdbStore implements Store {
     this.jobKeys = this.root.openDB({ name: 'jobkeys' });
     this.cache = this.root.openDB({ name: 'cache' });
     this.counts = this.root.openDB({ name: 'counts' });
+    this.expiries = this.root.openDB({ name: 'expiries' });
+    this.meta = this.root.openDB({ name: 'meta' });
+    this.buildExpiryIndex();
+  }
+
+  /** Folders written before the expiry index existed: index their expiring entries once. */
+  private buildExpiryIndex(): void {
+    if (this.meta.get('expiry-index') === EXPIRY_INDEX_VERSION) return;
+    this.root.transactionSync(() => {
+      for (const { key, value } of this.cache.getRange({})) this.expiries.put([value.exp, 'c', key], true);
+      for (const { key, value } of this.index.getRange({})) {
+        if (typeof value === 'object') this.expiries.put([value.exp, 'i', key], true);
+      }
+      this.meta.put('expiry-index', EXPIRY_INDEX_VERSION);
+    });
+  }
+
+  /** An expiring entry; must run inside a write transaction. */
+  private putIndex(key: string, value: SmscIndexEntry | SubmissionEntry): void {
+    this.index.put(key, value);
+    this.expiries.put([value.exp, 'i', key], true);
+  }
+
+  /** Must run inside a write transaction. */
+  private putCache(key: string, value: CacheEntry): void {
+    this.cache.put(key, value);
+    this.expiries.put([value.exp, 'c', key], true);
   }
 
   private readonly now: () => number;
@@ -101,9 +132,7 @@ export class LmdbStore implements Store {
       }
       this.putJobs(jobs);
       if (sk) {
-        const exp = this.now() + submission!.ttlMs;
-        this.index.put(sk, { m: message.id, d: submission!.digest, exp });
-        this.index.put(expiryMarker(exp, submission!.key), sk);
+        this.putIndex(sk, { m: message.id, d: submission!.digest, exp: this.now() + submission!.ttlMs });
       }
       return live ? { created: true, supersedes: live.m } : { created: true };
     });
@@ -186,7 +215,7 @@ export class LmdbStore implements Store {
     await this.write(() => {
       const r = this.recipients.get(recipientId);
       if (!r) return;
-      for (const k of keys) this.index.put(`s:${k}`, { rid: recipientId, exp });
+      for (const k of keys) this.putIndex(`s:${k}`, { rid: recipientId, exp });
       this.recipients.put(recipientId, { ...r, smscKeys: [...new Set([...(r.smscKeys ?? []), ...keys])] });
     });
   }
@@ -203,7 +232,7 @@ export class LmdbStore implements Store {
       if (!cur) return undefined;
       const keys = t.smscKeys?.keys ?? [];
       const exp = this.now() + (t.smscKeys?.ttlMs ?? 0);
-      for (const k of keys) this.index.put(`s:${k}`, { rid: recipientId, exp });
+      for (const k of keys) this.putIndex(`s:${k}`, { rid: recipientId, exp });
       const smscKeys = keys.length ? { smscKeys: [...new Set([...(cur.smscKeys ?? []), ...keys])] } : undefined;
       if (!t.from.includes(cur.state)) {
         if (!smscKeys) return { record: cur, changed: false };
@@ -322,7 +351,7 @@ export class LmdbStore implements Store {
 
   async cacheSet(namespace: string, key: string, value: Uint8Array, ttlMs: number): Promise<void> {
     await this.write(() => {
-      this.cache.put(`${namespace}\u0000${key}`, { v: value, exp: this.now() + ttlMs });
+      this.putCache(`${namespace}\u0000${key}`, { v: value, exp: this.now() + ttlMs });
     });
   }
 
@@ -331,7 +360,7 @@ export class LmdbStore implements Store {
       const k = `${namespace}\u0000${key}`;
       const e = this.cache.get(k);
       if (e && e.exp >= this.now()) return Buffer.from(e.v);
-      this.cache.put(k, { v: value, exp: this.now() + ttlMs });
+      this.putCache(k, { v: value, exp: this.now() + ttlMs });
       return undefined;
     });
   }
@@ -343,7 +372,7 @@ export class LmdbStore implements Store {
       const now = this.now();
       const live = e && e.exp >= now;
       const total = (live ? Number(Buffer.from(e.v).toString('latin1')) || 0 : 0) + delta;
-      this.cache.put(k, { v: Buffer.from(String(total), 'latin1'), exp: live ? e.exp : now + ttlMs });
+      this.putCache(k, { v: Buffer.from(String(total), 'latin1'), exp: live ? e.exp : now + ttlMs });
       return total;
     });
   }
@@ -355,38 +384,27 @@ export class LmdbStore implements Store {
   }
 
   async sweep(now: number, limit = 10_000): Promise<number> {
-    const stale: string[] = [];
-    for (const { key, value } of this.cache.getRange({})) {
-      if (value.exp < now) stale.push(key);
-      if (stale.length >= limit) break;
+    const due: ExpiryKey[] = [];
+    for (const key of this.expiries.getKeys({ start: [0], end: [now] })) {
+      due.push(key);
+      if (due.length >= limit) break;
     }
-    const staleIdx: string[] = [];
-    for (const { key, value } of this.index.getRange({ start: 's:', end: 's;' })) {
-      if (typeof value === 'object' && value.exp < now) staleIdx.push(key);
-      if (staleIdx.length >= limit) break;
-    }
-    // Submission keys: only the expired part of the expiry-ordered markers is read.
-    const markers: [string, string][] = [];
-    for (const { key, value } of this.index.getRange({ start: 'e:', end: expiryMarker(now, '') })) {
-      if (typeof value === 'string') markers.push([key, value]);
-      if (markers.length >= limit) break;
-    }
-    if (stale.length + staleIdx.length + markers.length === 0) return 0;
-    let submissions = 0;
-    await this.write(() => {
-      for (const k of stale) this.cache.remove(k);
-      for (const k of staleIdx) this.index.remove(k);
-      for (const [marker, sk] of markers) {
-        this.index.remove(marker);
-        // A key written again since (a new window) has a later marker of its own: keep it.
-        const e = this.index.get(sk) as SubmissionEntry | undefined;
-        if (e && e.exp < now) {
-          this.index.remove(sk);
-          submissions++;
+    if (due.length === 0) return 0;
+    return this.write(() => {
+      let removed = 0;
+      for (const marker of due) {
+        this.expiries.remove(marker);
+        const [, where, key] = marker;
+        const db = where === 'c' ? this.cache : this.index;
+        // An entry written again since (a new window, a refreshed cache value) has a later marker of its own.
+        const e = db.get(key) as { exp?: number } | string | undefined;
+        if (e !== undefined && typeof e === 'object' && e.exp !== undefined && e.exp < now) {
+          db.remove(key);
+          removed++;
         }
       }
+      return removed;
     });
-    return stale.length + staleIdx.length + submissions;
   }
 
   async ping(): Promise<void> {

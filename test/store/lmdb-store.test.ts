@@ -67,3 +67,54 @@ t.test('sweep drops submission keys whose window ended, and only those', async (
   now += 61_000;
   t.equal(await store.sweep(now), 2, 'both long windows ended');
 });
+
+t.test('sweep drops expired cache entries and receipt keys from the expiry index, and keeps rewritten ones', async (t) => {
+  let now = 1_700_000_000_000;
+  const store = new LmdbStore(t.testdir({}), { clock: () => now, mapSizeBytes: 2 ** 26 });
+  t.teardown(() => store.close());
+  const { sampleMessage } = await import('./contract.js');
+  const m = sampleMessage(1);
+  await store.createMessage(m.message, Buffer.from('a'), m.recipients, []);
+  const rid = m.recipients[0]!.id;
+  await store.cacheSet('variant', 'short', Buffer.from('x'), 1000);
+  await store.cacheSet('variant', 'long', Buffer.from('y'), 60_000);
+  await store.cacheSet('variant', 'refreshed', Buffer.from('z'), 1000);
+  await store.addSmscKeys(rid, ['r-short'], 1000);
+  await store.addSmscKeys(rid, ['r-long'], 60_000);
+  t.equal(await store.sweep(now), 0, 'nothing expired yet');
+  now += 500;
+  await store.cacheSet('variant', 'refreshed', Buffer.from('z2'), 60_000);
+  now += 1000;
+  t.equal(await store.sweep(now), 2, 'the short cache entry and the short receipt key');
+  t.equal(await store.cacheGet('variant', 'short'), undefined);
+  t.equal((await store.cacheGet('variant', 'refreshed'))?.toString(), 'z2', 'rewritten with a later expiry: kept');
+  t.equal((await store.cacheGet('variant', 'long'))?.toString(), 'y');
+  t.equal(await store.findRecipientBySmscKey('r-short'), undefined);
+  t.equal((await store.findRecipientBySmscKey('r-long'))?.id, rid);
+  t.equal(await store.sweep(now), 0, 'already gone');
+  now += 60_000;
+  t.equal(await store.sweep(now), 3, 'the long ones and the refreshed one');
+  t.equal(await store.sweep(now), 0);
+});
+
+t.test('a folder written before the expiry index gets it built at open', async (t) => {
+  const dir = t.testdir({});
+  const now = 1_700_000_000_000;
+  // Entries as the earlier layout wrote them: cache and receipt keys with no expiry index beside them.
+  const { open } = await import('lmdb');
+  const { join } = await import('node:path');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  const old = open({ path: join(dir, 'mmsc.mdb'), mapSize: 2 ** 26, maxDbs: 16 });
+  await old.openDB({ name: 'cache' }).put('uaprof\u0000gone', { v: Buffer.from('p'), exp: now - 1 });
+  await old.openDB({ name: 'cache' }).put('uaprof\u0000live', { v: Buffer.from('q'), exp: now + 60_000 });
+  await old.openDB({ name: 'index' }).put('s:old-receipt', { rid: 'm/0', exp: now - 1 });
+  await old.openDB({ name: 'index' }).put('t:some-token', 'm/0');
+  await old.close();
+
+  const store = new LmdbStore(dir, { clock: () => now, mapSizeBytes: 2 ** 26 });
+  t.teardown(() => store.close());
+  t.equal(await store.sweep(now), 2, 'the expired cache entry and receipt key were found');
+  t.equal((await store.cacheGet('uaprof', 'live'))?.toString(), 'q', 'live entry kept');
+  t.equal(await store.sweep(now + 61_000), 1, 'and swept once it expires');
+});
