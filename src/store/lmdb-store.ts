@@ -226,6 +226,13 @@ export class LmdbStore implements Store {
   }
 
   async transition(recipientId: string, t: Transition): Promise<TransitionResult | undefined> {
+    if (!t.completeJob && !t.smscKeys?.keys.length) {
+      // A transition that will not happen needs no write (nor its flush): a handset's m-notifyresp-ind
+      // after its GET already counted as retrieval is the common case. Answered as of this read.
+      const cur = this.recipients.get(recipientId);
+      if (!cur) return undefined;
+      if (!t.from.includes(cur.state)) return { record: cur, changed: false };
+    }
     const result = await this.write(() => {
       if (t.completeJob) this.removeJob(t.completeJob);
       const cur = this.recipients.get(recipientId);
