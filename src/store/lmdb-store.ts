@@ -305,9 +305,12 @@ export class LmdbStore implements Store {
 
   async claimDueJobs(now: number, limit: number, leaseMs: number): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
-    for (const { value } of this.jobs.getRange({ start: [0, ''], end: [now + 1, ''] })) {
-      const lease = this.leases.get(value.id);
+    // Keys first: the jobs in flight (leased) are skipped without decoding their records.
+    for (const key of this.jobs.getKeys({ start: [0, ''], end: [now + 1, ''] })) {
+      const lease = this.leases.get(key[1]);
       if (lease !== undefined && lease > now) continue;
+      const value = this.jobs.get(key);
+      if (value === undefined) continue;
       this.leases.set(value.id, now + leaseMs);
       out.push(value);
       if (out.length >= limit) break;
@@ -338,10 +341,10 @@ export class LmdbStore implements Store {
 
   async nextDueAt(): Promise<number | undefined> {
     const now = this.now();
-    for (const { value } of this.jobs.getRange({ start: [0, ''] })) {
-      const lease = this.leases.get(value.id);
+    for (const [dueAt, id] of this.jobs.getKeys({ start: [0, ''] })) {
+      const lease = this.leases.get(id);
       if (lease !== undefined && lease > now) continue;
-      return value.dueAt;
+      return dueAt;
     }
     return undefined;
   }
