@@ -61,6 +61,11 @@ export interface VaspConfig {
    */
   reports: { initialSeconds: number; maxSeconds: number; maxAttempts: number; timeoutMs: number; allowPrivateHosts: boolean };
   idempotencyTtlSeconds: number;
+  /**
+   * Failed HTTP Basic checks (MM7) allowed per user name and per source address within the window;
+   * past either, unverified passwords are refused without being hashed until the window ends.
+   */
+  auth: { maxFailuresPerUser: number; maxFailuresPerSource: number; windowSeconds: number };
   accounts: VaspAccount[];
 }
 
@@ -78,6 +83,7 @@ export function defaultVaspConfig(): VaspConfig {
     media: { maxBytes: 1_048_576, timeoutMs: 10_000, maxItems: 10, allowPrivateHosts: false },
     reports: { initialSeconds: 5, maxSeconds: 3600, maxAttempts: 12, timeoutMs: 10_000, allowPrivateHosts: false },
     idempotencyTtlSeconds: 86_400,
+    auth: { maxFailuresPerUser: 5, maxFailuresPerSource: 20, windowSeconds: 60 },
     accounts: [],
   };
 }
@@ -106,6 +112,7 @@ export const VASP_CONFIG_RULE: Rule = obj({
     allowPrivateHosts: bool(),
   }),
   idempotencyTtlSeconds: int(1, 30 * 86_400),
+  auth: obj({ maxFailuresPerUser: int(1, 1_000_000), maxFailuresPerSource: int(1, 1_000_000), windowSeconds: int(1, 86_400) }),
   accounts: arr(
     obj({
       id: str({ pattern: /^[A-Za-z0-9._-]{1,64}$/, hint: 'letters, digits and ._- (at most 64)' }),
