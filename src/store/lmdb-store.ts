@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RandomPool } from '../relay/ids.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
-import type { Store, Transition, TransitionResult } from './types.js';
+import type { RecipientPatch, Store, Transition, TransitionResult } from './types.js';
 
 type JobKey = [number, string];
 
@@ -202,11 +202,11 @@ export class LmdbStore implements Store {
     return result;
   }
 
-  async updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined> {
+  async updateRecipient(recipientId: string, patch: RecipientPatch | ((current: RecipientRecord) => RecipientPatch)): Promise<RecipientRecord | undefined> {
     return this.write(() => {
       const cur = this.recipients.get(recipientId);
       if (!cur) return undefined;
-      const next = { ...cur, ...patch, updatedAt: this.now() };
+      const next = { ...cur, ...(typeof patch === 'function' ? patch(cur) : patch), updatedAt: this.now() };
       this.recipients.put(recipientId, next);
       return next;
     });

@@ -24,7 +24,7 @@ import {
   SCHEDULE,
   type RedisClient,
 } from './redis-scripts.js';
-import type { Store, Transition, TransitionResult } from './types.js';
+import type { RecipientPatch, Store, Transition, TransitionResult } from './types.js';
 
 export type ContentMode = 'redis' | { dir: string };
 
@@ -360,8 +360,8 @@ export class RedisStore implements Store {
     return result;
   }
 
-  async updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined> {
-    const r = await this.casLoop(recipientId, (cur) => ({ next: { ...cur, ...patch, updatedAt: this.now() } }));
+  async updateRecipient(recipientId: string, patch: RecipientPatch | ((current: RecipientRecord) => RecipientPatch)): Promise<RecipientRecord | undefined> {
+    const r = await this.casLoop(recipientId, (cur) => ({ next: { ...cur, ...(typeof patch === 'function' ? patch(cur) : patch), updatedAt: this.now() } }));
     return r?.record;
   }
 

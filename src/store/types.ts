@@ -26,6 +26,8 @@ export interface Transition {
   completeJob?: JobRecord;
 }
 
+export type RecipientPatch = Transition['patch'];
+
 export interface TransitionResult {
   record: RecipientRecord;
   changed: boolean;
@@ -65,8 +67,12 @@ export interface Store {
   addSmscKeys(recipientId: string, keys: string[], ttlMs: number): Promise<void>;
 
   transition(recipientId: string, t: Transition): Promise<TransitionResult | undefined>;
-  /** Updates fields other than the state (e.g. SMSC ids, counters); no-op if the record is gone. */
-  updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined>;
+  /**
+   * Updates fields other than the state (e.g. SMSC ids, counters); no-op if the record is gone. A
+   * function computes the patch from the record as it is at write time, so an append to a list
+   * field (webhook failures) cannot lose a concurrent one.
+   */
+  updateRecipient(recipientId: string, patch: RecipientPatch | ((current: RecipientRecord) => RecipientPatch)): Promise<RecipientRecord | undefined>;
 
   /** Schedules jobs; a job whose `key` is already scheduled is skipped. */
   scheduleJobs(jobs: NewJob[]): Promise<void>;

@@ -1,4 +1,5 @@
 import { arr, bool, int, obj, opt, str, type Rule } from '../config/schema.js';
+import { WEBHOOK_EVENTS, type WebhookEvent } from './events.js';
 
 /** A daily window during which a VASP's messages are held back (deferred until `end`). */
 export interface QuietHours {
@@ -34,6 +35,8 @@ export interface VaspAccount {
   webhookUrl?: string;
   /** HMAC-SHA256 key for webhook signatures. */
   webhookSecret?: string;
+  /** Recipient events for REST messages whose request names none (see src/vasp/events.ts); default ['delivery-report']. */
+  webhookEvents?: WebhookEvent[];
 }
 
 export interface VaspConfig {
@@ -127,6 +130,7 @@ export const VASP_CONFIG_RULE: Rule = obj({
       reportUrl: opt(url),
       webhookUrl: opt(url),
       webhookSecret: opt(str({ pattern: /^.{16,}$/, hint: 'at least 16 characters' })),
+      webhookEvents: opt(arr(str({ pattern: new RegExp(`^(${WEBHOOK_EVENTS.join('|')})$`), hint: WEBHOOK_EVENTS.join(', ') }))),
     }),
   ),
 });
