@@ -217,9 +217,15 @@ export class Relay {
     const r = await this.store.findRecipientByTransactionId(transactionId);
     if (!r) return undefined;
     const patch = reportAllowed === undefined ? undefined : { reportAllowed };
-    // An acknowledge without an earlier recorded retrieval still proves one: report it then.
-    const wasRetrieved = r.state === 'retrieved';
-    return this.move(r, { from: [...PENDING, 'retrieved'], to: 'acknowledged', note: 'acknowledge', patch }, wasRetrieved ? undefined : 'retrieved');
+    // An acknowledge without an earlier recorded retrieval still proves one: report it then. Whether
+    // the retrieval was recorded is decided by the compare-and-set, not by the read above: the GET
+    // that preceded this acknowledge may be recording it right now, and it reports it itself.
+    let current: RecipientRecord | undefined = r;
+    if (current.state !== 'retrieved') {
+      current = await this.move(current, { from: PENDING, to: 'acknowledged', note: 'acknowledge', patch }, 'retrieved');
+      if (!current || current.state !== 'retrieved') return current;
+    }
+    return this.move(current, { from: ['retrieved'], to: 'acknowledged', note: 'acknowledge', patch });
   }
 
   /** Looks up a retrieval token; undefined (-> 404) when unknown, expired or without content. */

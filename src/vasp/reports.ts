@@ -303,7 +303,8 @@ export class VaspReports {
   }
 
   private async giveUp(job: JobRecord, ctx: Record<string, unknown>, reason: string, recipient: RecipientRecord | undefined): Promise<JobOutcome> {
-    const what = `${job.type} ${String(job.payload.kind)}${job.payload.status ? ` (${String(job.payload.status)})` : ''}`;
+    const about = job.payload.status ?? job.payload.state;
+    const what = `${job.type} ${String(job.payload.kind)}${about ? ` (${String(about)})` : ''}`;
     this.d.logger.warn({ ...ctx, attempts: job.attempts + 1, reason }, `${job.type} given up`);
     if (recipient) {
       const lastError = `${what} given up after ${job.attempts + 1} attempts: ${reason}`;

@@ -135,6 +135,20 @@ function scenarios(t: Test, name: string, make: StoreMaker): void {
     t.same(placeInHistory(rc, 'cancelled', Number(cancelled.payload.at)), { sequence: 3, previousState: 'notified' }, 'the re-notification is in the history, not among the events');
   });
 
+  t.test(`${name}: an acknowledge racing the GET that retrieved: one 'retrieved' report`, async (t) => {
+    const now = 1_800_000_000_000;
+    const store = await make(t, () => now);
+    const { relay, webhooks, drain } = harness(store, () => now);
+    const { recipients } = await relay.submit(input(['delivery-report', 'final']), { maxRecipients: 10 });
+    const a = recipients[0]!;
+    await drain();
+    // The handset acknowledges as soon as it has the content, while the GET's own write is under way.
+    await Promise.all([relay.retrievalCompleted((await store.getRecipient(a.id))!), relay.acknowledge(a.transactionId)]);
+    await drain();
+    const mine = webhooks.filter((j) => j.payload.rid === a.id);
+    t.same(mine.map((j) => [j.payload.state, j.payload.status ?? null]).sort(), [['acknowledged', null], ['retrieved', 'retrieved']]);
+  });
+
   t.test(`${name}: without events, only the delivery reports go out, as before`, async (t) => {
     let now = 1_800_000_000_000;
     const clock = () => now;
