@@ -273,6 +273,10 @@ export class LmdbStore implements Store {
     this.leases.delete(job.id);
   }
 
+  async pendingJobKeys(keys: string[]): Promise<string[]> {
+    return keys.filter((k) => this.jobKeys.get(`k:${k}`) !== undefined);
+  }
+
   async nextDueAt(): Promise<number | undefined> {
     const now = this.now();
     for (const { value } of this.jobs.getRange({ start: [0, ''] })) {

@@ -85,6 +85,8 @@ export interface Store {
   completeJob(job: JobRecord, followUps?: NewJob[]): Promise<void>;
   /** Puts a claimed job back with a new due time and attempt count. */
   retryJob(job: JobRecord, dueAt: number, error: string): Promise<void>;
+  /** Those of `keys` whose job is still scheduled or running (not yet completed). */
+  pendingJobKeys(keys: string[]): Promise<string[]>;
   /** Earliest due time of any scheduled job not currently leased, if any. */
   nextDueAt(): Promise<number | undefined>;
   countJobs(): Promise<number>;

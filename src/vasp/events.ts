@@ -62,10 +62,15 @@ export function webhookJobsFor(c: RecipientChange): NewJob[] {
     {
       type: WEBHOOK_JOB,
       dueAt: 0,
-      key: `whev:${c.recipient.id}:${c.to}`,
+      key: eventKey(c.recipient.id, c.to),
       payload: { kind: report !== undefined ? 'delivery' : 'state', messageId: c.message.id, rid: c.recipient.id, state: c.to, at: c.at, ...(report !== undefined ? { status: report } : {}) },
     },
   ];
+}
+
+/** The job key of the webhook event of `recipientId`'s change into `state`. */
+export function eventKey(recipientId: string, state: RecipientState): string {
+  return `whev:${recipientId}:${state}`;
 }
 
 /**

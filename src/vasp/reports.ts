@@ -17,7 +17,7 @@ import type { VaspAccounts } from './accounts.js';
 import type { VaspAccount, VaspConfig } from './config.js';
 import { FetchError, guardedRequest } from '../net/guarded-request.js';
 import { mimeFromStored, textOfStored } from './content.js';
-import { placeInHistory, WEBHOOK_JOB, webhookJobsFor } from './events.js';
+import { eventKey, placeInHistory, WEBHOOK_JOB, webhookJobsFor } from './events.js';
 
 /** Relay delivery statuses -> MM7 MMStatus (TS 23.140 §8.9; 'unreachable' has no MM7 word). */
 const MM7_DELIVERY: Record<DeliveryStatus, string> = {
@@ -36,6 +36,8 @@ export { WEBHOOK_JOB };
 
 /** Webhook give-ups kept on a recipient (the latest ones). */
 const MAX_RECORDED_FAILURES = 10;
+/** Longest an event waits for an earlier event of its recipient to be sent. */
+const MAX_ORDER_WAIT_MS = 5000;
 
 export interface VaspReportDeps {
   config: VaspConfig;
@@ -243,6 +245,7 @@ export class VaspReports {
       if (p.kind === 'state' && !recipient) return { done: true };
       // Jobs of the first generation (before state events) carry no state: their payload stays as it was.
       const place = p.state && recipient ? placeInHistory(recipient, p.state, Number(p.at)) : undefined;
+      if (place && recipient) await this.afterEarlierEvents(recipient, p.state!, place.sequence);
       event = {
         event: p.kind === 'delivery' ? 'delivery-report' : 'state-change',
         messageId: message.id,
@@ -292,6 +295,25 @@ export class VaspReports {
       failure = e.message;
     }
     return this.retryOrGiveUp(job, ctx, failure, recipient);
+  }
+
+  /**
+   * Holds an event back, for a bounded time, while an earlier event of the same recipient is still
+   * outstanding: jobs run concurrently, and a retrieval right after the notification would
+   * otherwise often overtake the 'notified' event. An earlier event waiting for a retry is not
+   * waited out: past the bound this one goes anyway, and its sequence number tells the receiver.
+   */
+  private async afterEarlierEvents(r: RecipientRecord, state: RecipientState, sequence: number): Promise<void> {
+    const earlier = [...new Set(r.history.slice(1, sequence).filter((h) => h.state !== state).map((h) => eventKey(r.id, h.state)))];
+    if (earlier.length === 0) return;
+    const until = Date.now() + Math.min(this.d.config.reports.timeoutMs, MAX_ORDER_WAIT_MS);
+    while ((await this.d.store.pendingJobKeys(earlier)).length > 0) {
+      if (Date.now() >= until) {
+        this.d.logger.debug({ rid: r.id, state }, 'webhook event sent while an earlier one is still outstanding');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   private async retryOrGiveUp(job: JobRecord, ctx: Record<string, unknown>, reason: string, recipient: RecipientRecord | undefined): Promise<JobOutcome> {

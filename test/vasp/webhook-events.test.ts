@@ -4,6 +4,7 @@
  * store, with a failing receiver (retries, give-up recorded), and on Redis.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type ServerResponse } from 'node:http';
 import t, { type Test } from 'tap';
 import pino from 'pino';
 import { Redis } from 'ioredis';
@@ -154,6 +155,37 @@ t.test('a failing receiver: every event retried until taken, same id on each att
   t.match(failures.webhookFailures, [{ event: `whev:${lostId}/0:notified`, state: 'notified', attempts: 4, reason: 'HTTP 500' }]);
   t.match(failures.lastError, /^webhook state \(notified\) given up after 4 attempts: HTTP 500/);
   t.equal(down.received.length, 4, 'four attempts, then given up');
+});
+
+t.test('an event waits while an earlier event of its recipient is still being sent', async (t) => {
+  // The receiver holds its answer to 'notified' until the test lets it go.
+  const log: string[] = [];
+  let held: ServerResponse | undefined;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const e = JSON.parse(Buffer.concat(chunks).toString()) as Event;
+      log.push(`arrived ${e.state}`);
+      if (e.state === 'notified') held = res;
+      else res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const addr = server.address() as { port: number };
+  const { gw, transport } = await vaspGateway(t, (c) => {
+    c.vasp.accounts = [account('TNN', { webhookUrl: `http://127.0.0.1:${addr.port}/hook`, webhookEvents: ['notified', 'final'] })];
+  });
+  t.equal((await send(gw, { to: ['+15550102025'], text: 'in order' })).status, 202);
+  await until(() => held, "'notified' event at the receiver");
+  await retrieve(transport, '+15550102025');
+  // Time for the runner to pick up the 'retrieved' event (it must not go out before 'notified' is answered).
+  await new Promise((r) => setTimeout(r, 300));
+  log.push('answered notified');
+  held!.writeHead(200).end();
+  await until(() => (log.includes('arrived retrieved') ? true : undefined), "'retrieved' event");
+  t.same(log, ['arrived notified', 'answered notified', 'arrived retrieved']);
 });
 
 t.test('events: unknown names and events without a webhook URL are refused; multipart takes a comma list', async (t) => {
