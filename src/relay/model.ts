@@ -29,7 +29,14 @@ export const FINAL_STATES: ReadonlySet<RecipientState> = new Set(['acknowledged'
 export type Origin =
   | { kind: 'mm1'; address: string; userAgent?: string }
   | { kind: 'mm7'; vaspId: string; namespace: string; version: string; reportUrl?: string; linkedId?: string }
-  | { kind: 'rest'; vaspId: string; webhookUrl?: string; idempotencyKey?: string };
+  | {
+      kind: 'rest';
+      vaspId: string;
+      webhookUrl?: string;
+      idempotencyKey?: string;
+      /** Which recipient events go to the webhook (see src/vasp/events.ts); absent = delivery reports only. */
+      events?: string[];
+    };
 
 /** A JSON-safe copy of a WSP Content-Type value. */
 export interface ContentTypeRecord {
@@ -101,6 +108,19 @@ export interface RecipientRecord {
   reportAllowed?: boolean;
   retrievals?: number;
   lastError?: string;
+  /** Webhook events about this recipient that were given up (the latest few). */
+  webhookFailures?: WebhookFailure[];
+}
+
+export interface WebhookFailure {
+  /** The event's id (as sent in X-Mmsc-Event-Id). */
+  event: string;
+  /** The recipient state the event was about, when it was about one. */
+  state?: RecipientState;
+  /** When it was given up (ms). */
+  at: number;
+  attempts: number;
+  reason: string;
 }
 
 export type JobType = 'notify' | 'report' | 'expire' | 'purge' | 'webhook' | 'mm7-report' | (string & {});

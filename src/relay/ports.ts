@@ -1,4 +1,4 @@
-import type { MessageRecord, RecipientRecord } from './model.js';
+import type { MessageRecord, NewJob, RecipientRecord, RecipientState } from './model.js';
 
 /** Outcome of handing a push (notification or report) to the bearer. */
 export type PushOutcome =
@@ -21,6 +21,30 @@ export interface NotificationPort {
  * (webhooks).
  */
 export interface ReportPort {
+  /**
+   * Jobs to put in the same atomic write as a recipient's state change (webhooks per state change:
+   * an event must exist exactly when its change does). A port that has this receives the change's
+   * delivery report here (`report`) instead of through a separate 'report' job.
+   */
+  changeJobs?(change: RecipientChange): NewJob[];
   deliveryReport(message: MessageRecord, recipient: RecipientRecord, status: DeliveryStatus, at: number): Promise<PushOutcome>;
   readReport(message: MessageRecord, reader: string, status: ReadStatus, at: number): Promise<PushOutcome>;
+}
+
+/** A recipient state change the relay is about to write, offered to the origin's ReportPort. */
+export interface RecipientChange {
+  message: MessageRecord;
+  /** The record as read before the change. */
+  recipient: RecipientRecord;
+  /**
+   * The state the relay moves from as far as it knows; the compare-and-set decides, and the jobs
+   * are written only if the change happens.
+   */
+  from: RecipientState;
+  to: RecipientState;
+  at: number;
+  /** The delivery report the change owes the originator (asked for, Report-Allowed honoured), if any. */
+  report?: DeliveryStatus;
+  /** X-Mms-Report-Allowed of the recipient (default true). */
+  reportAllowed: boolean;
 }

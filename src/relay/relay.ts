@@ -201,7 +201,7 @@ export class Relay {
         history: [ok ? { state, at: now } : { state, at: now, note: 'no route to this kind of address' }],
       };
       if (ok) jobs.push({ type: 'notify', dueAt: notBefore, key: `notify:${rid}`, payload: { rid } });
-      else if (message.deliveryReport) jobs.push(this.reportJob(rid, 'unreachable', now));
+      else jobs.push(...this.changeJobs(message, rec, 'accepted', 'unreachable', now, 'unreachable', true));
       return rec;
     });
 
@@ -253,9 +253,15 @@ export class Relay {
     const r = await this.recipientOf(transactionId, token);
     if (!r) return undefined;
     const patch = reportAllowed === undefined ? undefined : { reportAllowed };
-    // An acknowledge without an earlier recorded retrieval still proves one: report it then.
-    const wasRetrieved = r.state === 'retrieved';
-    return this.move(r, { from: [...PENDING, 'retrieved'], to: 'acknowledged', note: 'acknowledge', patch }, wasRetrieved ? undefined : 'retrieved');
+    // An acknowledge without an earlier recorded retrieval still proves one: report it then. Whether
+    // the retrieval was recorded is decided by the compare-and-set, not by the read above: the GET
+    // that preceded this acknowledge may be recording it right now, and it reports it itself.
+    let current: RecipientRecord | undefined = r;
+    if (current.state !== 'retrieved') {
+      current = await this.move(current, { from: PENDING, to: 'acknowledged', note: 'acknowledge', patch }, 'retrieved');
+      if (!current || current.state !== 'retrieved') return current;
+    }
+    return this.move(current, { from: ['retrieved'], to: 'acknowledged', note: 'acknowledge', patch });
   }
 
   private async recipientOf(transactionId: string, token?: string): Promise<RecipientRecord | undefined> {
@@ -427,6 +433,7 @@ export class Relay {
 
     if (outcome.ok && outcome.fallbackSms) {
       // A web link went by SMS: no re-notification (the link stays valid until expiry); the page view counts as retrieval.
+      const events = this.changeJobs(message, current, current.state, 'fallback-sms', now, undefined, current.reportAllowed !== false);
       const moved = await this.store.transition(rid, {
         from: ['accepted', 'notifying', 'notified'],
         to: 'fallback-sms',
@@ -435,8 +442,9 @@ export class Relay {
         patch: { notifyAttempts: current.notifyAttempts + 1, pushFailures: 0, smsc: { link: outcome.link, messageIds: outcome.messageIds ?? [] } },
         smscKeys: outcome.receiptKeys?.length ? { keys: outcome.receiptKeys, ttlMs: this.receiptTtl } : undefined,
         completeJob: job,
+        jobs: events,
       });
-      if (moved?.changed) this.o.onTransition?.(moved.record, current.state);
+      if (moved?.changed) this.changed(moved.record, current.state, events.length > 0);
       log.info({ ...ctx, link: outcome.link }, 'non-MMS recipient: SMS with web link sent');
       return { done: true, completed: true };
     }
@@ -448,17 +456,19 @@ export class Relay {
           ? { type: 'notify', dueAt: now + wait, key: `renotify:${rid}:${attempts}`, payload: { rid, renotify: true } }
           : { type: 'notify', dueAt: now + wait, key: `giveup:${rid}`, payload: { rid, giveUp: true } };
       const patch: Transition['patch'] = { notifyAttempts: attempts, pushFailures: 0, smsc: { link: outcome.link, messageIds: outcome.messageIds ?? [] } };
+      // A re-notification is no new state: no event for it.
+      const events = current.state === 'notified' ? [] : this.changeJobs(message, current, current.state, 'notified', now, undefined, current.reportAllowed !== false);
       const moved = await this.store.transition(rid, {
         from: ['accepted', 'notifying', 'notified'],
         to: 'notified',
         at: now,
         note: `push ${attempts}`,
         patch,
-        jobs: [next],
+        jobs: [next, ...events],
         smscKeys: outcome.receiptKeys?.length ? { keys: outcome.receiptKeys, ttlMs: this.receiptTtl } : undefined,
         completeJob: job,
       });
-      if (moved?.changed) this.o.onTransition?.(moved.record, current.state);
+      if (moved?.changed) this.changed(moved.record, current.state, events.length > 0);
       log.info({ ...ctx, attempt: attempts, link: outcome.link, smscIds: outcome.messageIds }, 'notification pushed');
       return { done: true, completed: true };
     }
@@ -565,8 +575,8 @@ export class Relay {
   // ---------------------------------------------------------------- helpers
 
   /**
-   * Applies a transition and, when it happened and a report is due, schedules the report in the same
-   * write. Returns the record as it is afterwards (changed or not).
+   * Applies a transition and, when it happened, the jobs it causes (a delivery report, webhook
+   * events) in the same write. Returns the record as it is afterwards (changed or not).
    */
   private async move(
     r: RecipientRecord,
@@ -574,22 +584,42 @@ export class Relay {
     report?: DeliveryStatus,
   ): Promise<RecipientRecord | undefined> {
     const at = this.now();
-    const jobs: NewJob[] = [];
-    if (report) {
-      const message = await this.store.getMessage(r.messageId);
-      const allowed = (t.patch?.reportAllowed ?? r.reportAllowed) !== false;
-      // Report-Allowed: No suppresses reports caused by the recipient, not the relay's own verdicts.
-      const byRecipient = report === 'retrieved' || report === 'rejected' || report === 'unrecognised' || report === 'forwarded';
-      if (message?.deliveryReport && (allowed || !byRecipient)) jobs.push(this.reportJob(r.id, report, at));
-    }
+    const message = await this.store.getMessage(r.messageId);
+    const allowed = (t.patch?.reportAllowed ?? r.reportAllowed) !== false;
+    const jobs = message ? this.changeJobs(message, r, r.state, t.to, at, report, allowed) : [];
     const res = await this.store.transition(r.id, { ...t, at, jobs });
     if (!res) return undefined;
     if (res.changed) {
       this.log.info({ msgId: r.messageId, rcpt: r.address, from: r.state, to: t.to, note: t.note }, 'recipient state');
-      this.o.onTransition?.(res.record, r.state);
-      if (jobs.length) this.o.nudge?.();
+      this.changed(res.record, r.state, jobs.length > 0);
     }
     return res.record;
+  }
+
+  /**
+   * The jobs a state change causes: the origin's port decides when it can (REST webhooks per state
+   * change), else a 'report' job when a delivery report is due.
+   */
+  private changeJobs(
+    message: MessageRecord,
+    r: RecipientRecord,
+    from: RecipientState,
+    to: RecipientState,
+    at: number,
+    report: DeliveryStatus | undefined,
+    reportAllowed: boolean,
+  ): NewJob[] {
+    // Report-Allowed: No suppresses reports caused by the recipient, not the relay's own verdicts.
+    const byRecipient = report === 'retrieved' || report === 'rejected' || report === 'unrecognised' || report === 'forwarded';
+    const due = report && message.deliveryReport && (reportAllowed || !byRecipient) ? report : undefined;
+    const port = this.o.reports[message.origin.kind];
+    if (port?.changeJobs) return port.changeJobs({ message, recipient: r, from, to, at, report: due, reportAllowed });
+    return due ? [this.reportJob(r.id, due, at)] : [];
+  }
+
+  private changed(record: RecipientRecord, from: RecipientState, scheduled: boolean): void {
+    this.o.onTransition?.(record, from);
+    if (scheduled) this.o.nudge?.();
   }
 
   private reportJob(rid: string, status: DeliveryStatus, at: number): NewJob {

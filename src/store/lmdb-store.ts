@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RandomPool } from '../relay/ids.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
-import type { CreateOutcome, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
+import type { CreateOutcome, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
 
 type JobKey = [number, string];
 /** [expiry, 'c' (cache) | 'i' (index), key]: what the sweep reads, oldest first. */
@@ -265,11 +265,11 @@ export class LmdbStore implements Store {
     return result;
   }
 
-  async updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined> {
+  async updateRecipient(recipientId: string, patch: RecipientPatch | ((current: RecipientRecord) => RecipientPatch)): Promise<RecipientRecord | undefined> {
     return this.write(() => {
       const cur = this.recipients.get(recipientId);
       if (!cur) return undefined;
-      const next = { ...cur, ...patch, updatedAt: this.now() };
+      const next = { ...cur, ...(typeof patch === 'function' ? patch(cur) : patch), updatedAt: this.now() };
       this.recipients.put(recipientId, next);
       return next;
     });
@@ -337,6 +337,10 @@ export class LmdbStore implements Store {
       if (job.key !== undefined) this.jobKeys.put(`k:${job.key}`, key);
     });
     this.leases.delete(job.id);
+  }
+
+  async pendingJobKeys(keys: string[]): Promise<string[]> {
+    return keys.filter((k) => this.jobKeys.get(`k:${k}`) !== undefined);
   }
 
   async nextDueAt(): Promise<number | undefined> {

@@ -24,7 +24,7 @@ import {
   SCHEDULE,
   type RedisClient,
 } from './redis-scripts.js';
-import type { CreateOutcome, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
+import type { CreateOutcome, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
 
 export type ContentMode = 'redis' | { dir: string };
 
@@ -380,8 +380,8 @@ export class RedisStore implements Store {
     return result;
   }
 
-  async updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined> {
-    const r = await this.casLoop(recipientId, (cur) => ({ next: { ...cur, ...patch, updatedAt: this.now() } }));
+  async updateRecipient(recipientId: string, patch: RecipientPatch | ((current: RecipientRecord) => RecipientPatch)): Promise<RecipientRecord | undefined> {
+    const r = await this.casLoop(recipientId, (cur) => ({ next: { ...cur, ...(typeof patch === 'function' ? patch(cur) : patch), updatedAt: this.now() } }));
     return r?.record;
   }
 
@@ -481,6 +481,12 @@ export class RedisStore implements Store {
    * The earliest due time of a scheduled job. Jobs held by a node are not counted: a runner finds
    * the ones whose lease ran out on its regular poll.
    */
+  async pendingJobKeys(keys: string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const ids = await this.client.hmget(this.jobKeysKey, ...keys);
+    return keys.filter((_, i) => ids[i] !== null);
+  }
+
   async nextDueAt(): Promise<number | undefined> {
     const first = await this.client.zrange(this.queueKey, '0', '0', 'WITHSCORES');
     return first.length === 2 ? Number(first[1]) : undefined;

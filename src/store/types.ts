@@ -46,6 +46,8 @@ export interface SubmissionKey {
  */
 export type CreateOutcome = { created: true; supersedes?: string } | { created: false; existing: string };
 
+export type RecipientPatch = Transition['patch'];
+
 export interface TransitionResult {
   record: RecipientRecord;
   changed: boolean;
@@ -90,8 +92,12 @@ export interface Store {
   addSmscKeys(recipientId: string, keys: string[], ttlMs: number): Promise<void>;
 
   transition(recipientId: string, t: Transition): Promise<TransitionResult | undefined>;
-  /** Updates fields other than the state (e.g. SMSC ids, counters); no-op if the record is gone. */
-  updateRecipient(recipientId: string, patch: Transition['patch']): Promise<RecipientRecord | undefined>;
+  /**
+   * Updates fields other than the state (e.g. SMSC ids, counters); no-op if the record is gone. A
+   * function computes the patch from the record as it is at write time, so an append to a list
+   * field (webhook failures) cannot lose a concurrent one.
+   */
+  updateRecipient(recipientId: string, patch: RecipientPatch | ((current: RecipientRecord) => RecipientPatch)): Promise<RecipientRecord | undefined>;
 
   /** Schedules jobs; a job whose `key` is already scheduled is skipped. */
   scheduleJobs(jobs: NewJob[]): Promise<void>;
@@ -104,6 +110,8 @@ export interface Store {
   completeJob(job: JobRecord, followUps?: NewJob[]): Promise<void>;
   /** Puts a claimed job back with a new due time and attempt count. */
   retryJob(job: JobRecord, dueAt: number, error: string): Promise<void>;
+  /** Those of `keys` whose job is still scheduled or running (not yet completed). */
+  pendingJobKeys(keys: string[]): Promise<string[]>;
   /** Earliest due time of any scheduled job not currently leased, if any. */
   nextDueAt(): Promise<number | undefined>;
   countJobs(): Promise<number>;

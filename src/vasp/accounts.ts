@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { ConfigError } from '../config/schema.js';
 import type { VaspAccount } from './config.js';
@@ -36,16 +36,24 @@ export class VaspAccounts {
    */
   private readonly verified = new Set<string>();
   /**
-   * Recent failed password checks per user name. Each check is ~50 ms of synchronous scrypt, so a
-   * flood of wrong passwords would stall every interface of the node; past the limit a user's
-   * unverified passwords are refused without hashing until the window ends. Credentials verified
-   * before still pass (they are answered from `verified`), so an attacker cannot lock a working VASP out.
+   * Recent failed Basic checks per user name and per source address. A wrong password costs a
+   * scrypt (~50 ms of a libuv worker), so a flood of them would starve every other check of the
+   * node; past either limit unverified passwords are refused without hashing until the window ends.
+   * The per-source count also takes unknown user names, so one client cannot spread its guesses over
+   * many names. Credentials verified before still pass (they are answered from `verified`), so an
+   * attacker cannot lock a working VASP out.
    */
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly userFailures: FailureWindow;
+  private readonly sourceFailures: FailureWindow;
+  /** Checks in progress by credential digest: a burst of requests with new credentials hashes once. */
+  private readonly checking = new Map<string, Promise<boolean>>();
   private readonly now: () => number;
 
-  constructor(accounts: readonly VaspAccount[], opts: { now?: () => number } = {}) {
+  constructor(accounts: readonly VaspAccount[], opts: { now?: () => number; limits?: Partial<AuthLimits> } = {}) {
     this.now = opts.now ?? Date.now;
+    const limits = { ...DEFAULT_AUTH_LIMITS, ...opts.limits };
+    this.userFailures = new FailureWindow(limits.maxFailuresPerUser, limits.windowSeconds * 1000);
+    this.sourceFailures = new FailureWindow(limits.maxFailuresPerSource, limits.windowSeconds * 1000);
     accounts.forEach((a, i) => {
       const key = `vasp.accounts[${i}]`;
       if (this.byId.has(a.id)) throw new ConfigError(`${key}.id`, `duplicate VASP id "${a.id}"`);
@@ -88,8 +96,11 @@ export class VaspAccounts {
     return this.byShortCode.get(shortCode);
   }
 
-  /** HTTP Basic credentials from an Authorization header. */
-  basic(authorization: string | undefined): AuthResult {
+  /**
+   * HTTP Basic credentials from an Authorization header, sent from `peer`. The password check runs
+   * on the libuv pool (async scrypt), so it does not hold up the event loop.
+   */
+  async basic(authorization: string | undefined, peer?: string): Promise<AuthResult> {
     if (!authorization) return { ok: false, reason: 'no credentials' };
     const m = /^Basic\s+([A-Za-z0-9+/=]{1,1024})\s*$/i.exec(authorization);
     if (!m) return { ok: false, reason: 'not HTTP Basic credentials' };
@@ -98,21 +109,32 @@ export class VaspAccounts {
     if (colon < 0) return { ok: false, reason: 'malformed Basic credentials' };
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
+    const source = peer === undefined ? undefined : normalisePeer(peer);
     const account = this.byUser.get(user);
-    if (!account || !account.passwordHash) return { ok: false, reason: `unknown user "${user.slice(0, 64)}"` };
+    const now = this.now();
+    if (!account || !account.passwordHash) {
+      if (source !== undefined) this.sourceFailures.charge(source, now);
+      return { ok: false, reason: `unknown user "${user.slice(0, 64)}"` };
+    }
     const digest = createHash('sha256').update(account.passwordHash).update('\0').update(password).digest('base64');
     if (this.verified.has(digest)) return { ok: true, account };
-    const now = this.now();
-    let f = this.failures.get(user);
-    if (f && now - f.since >= FAILURE_WINDOW_MS) {
-      this.failures.delete(user);
-      f = undefined;
+    let check = this.checking.get(digest);
+    // Another request is checking the same credentials: share its answer (no second hash, no charge).
+    const joined = check !== undefined;
+    if (!check) {
+      if (this.userFailures.full(user, now)) return { ok: false, reason: `too many failed passwords for "${user}"; not checked until the window ends` };
+      if (source !== undefined && this.sourceFailures.full(source, now)) return { ok: false, reason: `too many failed passwords from ${source}; not checked until the window ends` };
+      // Charged before hashing and refunded on success: concurrent wrong guesses cannot all slip
+      // past the limit while their hashes are still running.
+      this.userFailures.charge(user, now);
+      if (source !== undefined) this.sourceFailures.charge(source, now);
+      check = verifyPassword(password, account.passwordHash).finally(() => this.checking.delete(digest));
+      this.checking.set(digest, check);
     }
-    if (f && f.count >= MAX_FAILURES) return { ok: false, reason: `too many failed passwords for "${user}"; not checked until the window ends` };
-    if (!verifyPassword(password, account.passwordHash)) {
-      if (f) f.count++;
-      else this.failures.set(user, { count: 1, since: now });
-      return { ok: false, reason: `wrong password for "${user}"` };
+    if (!(await check)) return { ok: false, reason: `wrong password for "${user}"` };
+    if (!joined) {
+      this.userFailures.refund(user);
+      if (source !== undefined) this.sourceFailures.refund(source);
     }
     if (this.verified.size >= 1024) this.verified.clear();
     this.verified.add(digest);
@@ -134,17 +156,87 @@ export class VaspAccounts {
     const list = this.sources.get(account.id);
     if (!list) return true;
     if (!peer) return false;
-    const ip = peer.startsWith('::ffff:') && isIP(peer.slice(7)) === 4 ? peer.slice(7) : peer;
+    const ip = normalisePeer(peer);
     return list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
   }
 }
 
-const MAX_FAILURES = 5;
-const FAILURE_WINDOW_MS = 60_000;
+/** Failed-password limits (config `vasp.auth`). */
+export interface AuthLimits {
+  /** Failed Basic checks per user name within the window before its passwords go unchecked. */
+  maxFailuresPerUser: number;
+  /** Failed Basic checks (wrong password or unknown user) per source address within the window. */
+  maxFailuresPerSource: number;
+  windowSeconds: number;
+}
 
-function verifyPassword(password: string, stored: string): boolean {
+export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxFailuresPerUser: 5, maxFailuresPerSource: 20, windowSeconds: 60 };
+
+/** An IPv4-mapped IPv6 peer (::ffff:10.0.0.1) is the IPv4 address it carries. */
+function normalisePeer(peer: string): string {
+  return peer.startsWith('::ffff:') && isIP(peer.slice(7)) === 4 ? peer.slice(7) : peer;
+}
+
+/**
+ * Failures per key in a fixed window from the first one. Bounded: a spray of source addresses
+ * (an IPv6 prefix has plenty) drops expired windows first, then the oldest.
+ */
+class FailureWindow {
+  private readonly counts = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly capacity = 10_000,
+  ) {}
+
+  /** Whether `key` has used up its failures in the current window. */
+  full(key: string, now: number): boolean {
+    const f = this.current(key, now);
+    return f !== undefined && f.count >= this.max;
+  }
+
+  charge(key: string, now: number): void {
+    const f = this.current(key, now);
+    if (f) {
+      f.count++;
+      return;
+    }
+    if (this.counts.size >= this.capacity) this.evict(now);
+    this.counts.set(key, { count: 1, since: now });
+  }
+
+  refund(key: string): void {
+    const f = this.counts.get(key);
+    if (f && --f.count <= 0) this.counts.delete(key);
+  }
+
+  private current(key: string, now: number): { count: number; since: number } | undefined {
+    const f = this.counts.get(key);
+    if (f && now - f.since >= this.windowMs) {
+      this.counts.delete(key);
+      return undefined;
+    }
+    return f;
+  }
+
+  private evict(now: number): void {
+    for (const [k, f] of this.counts) if (now - f.since >= this.windowMs) this.counts.delete(k);
+    // Still full: the oldest entries go (Map iterates in insertion order).
+    for (const k of this.counts.keys()) {
+      if (this.counts.size < this.capacity) break;
+      this.counts.delete(k);
+    }
+  }
+}
+
+function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [, salt, hash] = stored.split('$');
   const expected = Buffer.from(hash!, 'base64');
-  const got = scryptSync(password, Buffer.from(salt!, 'base64'), expected.length, SCRYPT);
-  return got.length === expected.length && timingSafeEqual(got, expected);
+  return new Promise((resolve, reject) => {
+    scrypt(password, Buffer.from(salt!, 'base64'), expected.length, SCRYPT, (err, got) => {
+      if (err) reject(err);
+      else resolve(got.length === expected.length && timingSafeEqual(got, expected));
+    });
+  });
 }

@@ -1,4 +1,5 @@
 import { arr, bool, int, obj, opt, str, type Rule } from '../config/schema.js';
+import { WEBHOOK_EVENTS, type WebhookEvent } from './events.js';
 
 /** A daily window during which a VASP's messages are held back (deferred until `end`). */
 export interface QuietHours {
@@ -34,6 +35,8 @@ export interface VaspAccount {
   webhookUrl?: string;
   /** HMAC-SHA256 key for webhook signatures. */
   webhookSecret?: string;
+  /** Recipient events for REST messages whose request names none (see src/vasp/events.ts); default ['delivery-report']. */
+  webhookEvents?: WebhookEvent[];
 }
 
 export interface VaspConfig {
@@ -61,6 +64,11 @@ export interface VaspConfig {
    */
   reports: { initialSeconds: number; maxSeconds: number; maxAttempts: number; timeoutMs: number; allowPrivateHosts: boolean };
   idempotencyTtlSeconds: number;
+  /**
+   * Failed HTTP Basic checks (MM7) allowed per user name and per source address within the window;
+   * past either, unverified passwords are refused without being hashed until the window ends.
+   */
+  auth: { maxFailuresPerUser: number; maxFailuresPerSource: number; windowSeconds: number };
   accounts: VaspAccount[];
 }
 
@@ -78,6 +86,7 @@ export function defaultVaspConfig(): VaspConfig {
     media: { maxBytes: 1_048_576, timeoutMs: 10_000, maxItems: 10, allowPrivateHosts: false },
     reports: { initialSeconds: 5, maxSeconds: 3600, maxAttempts: 12, timeoutMs: 10_000, allowPrivateHosts: false },
     idempotencyTtlSeconds: 86_400,
+    auth: { maxFailuresPerUser: 5, maxFailuresPerSource: 20, windowSeconds: 60 },
     accounts: [],
   };
 }
@@ -106,6 +115,7 @@ export const VASP_CONFIG_RULE: Rule = obj({
     allowPrivateHosts: bool(),
   }),
   idempotencyTtlSeconds: int(1, 30 * 86_400),
+  auth: obj({ maxFailuresPerUser: int(1, 1_000_000), maxFailuresPerSource: int(1, 1_000_000), windowSeconds: int(1, 86_400) }),
   accounts: arr(
     obj({
       id: str({ pattern: /^[A-Za-z0-9._-]{1,64}$/, hint: 'letters, digits and ._- (at most 64)' }),
@@ -120,6 +130,7 @@ export const VASP_CONFIG_RULE: Rule = obj({
       reportUrl: opt(url),
       webhookUrl: opt(url),
       webhookSecret: opt(str({ pattern: /^.{16,}$/, hint: 'at least 16 characters' })),
+      webhookEvents: opt(arr(str({ pattern: new RegExp(`^(${WEBHOOK_EVENTS.join('|')})$`), hint: WEBHOOK_EVENTS.join(', ') }))),
     }),
   ),
 });

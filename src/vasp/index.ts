@@ -42,7 +42,7 @@ export interface Vasp {
 
 export function createVasp(deps: VaspDeps): Vasp {
   const cfg = deps.config.vasp;
-  const accounts = new VaspAccounts(cfg.accounts);
+  const accounts = new VaspAccounts(cfg.accounts, { limits: cfg.auth });
   const optOut = new OptOutList(deps.store, cfg.optOut);
   const limits = new VaspLimits(deps.store, deps.clock);
   const sender = new VaspSender({

@@ -80,7 +80,7 @@ export function mm7Routes(deps: Mm7RouteDeps): FastifyPluginAsync {
         );
 
     app.post(config.mm7Path, async (req: FastifyRequest, reply: FastifyReply) => {
-      const auth = accounts.basic(req.headers.authorization);
+      const auth = await accounts.basic(req.headers.authorization, req.ip);
       if (!auth.ok) {
         metrics.refused.inc({ interface: 'mm7', reason: 'auth' });
         req.log.info({ peer: req.ip, reason: auth.reason }, 'MM7 request refused: bad credentials');

@@ -10,13 +10,14 @@ import {
   type Mm7Response,
 } from '../../protocol/mm7/index.js';
 import type { JobOutcome } from '../queue/runner.js';
-import type { JobRecord, MessageRecord, NewJob, RecipientRecord } from '../relay/model.js';
+import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
 import type { DeliveryStatus, PushOutcome, ReadStatus, ReportPort } from '../relay/ports.js';
 import type { Store } from '../store/types.js';
 import type { VaspAccounts } from './accounts.js';
 import type { VaspAccount, VaspConfig } from './config.js';
 import { FetchError, guardedRequest } from '../net/guarded-request.js';
 import { mimeFromStored, textOfStored } from './content.js';
+import { eventKey, placeInHistory, WEBHOOK_JOB, webhookJobsFor } from './events.js';
 
 /** Relay delivery statuses -> MM7 MMStatus (TS 23.140 §8.9; 'unreachable' has no MM7 word). */
 const MM7_DELIVERY: Record<DeliveryStatus, string> = {
@@ -31,7 +32,12 @@ const MM7_DELIVERY: Record<DeliveryStatus, string> = {
 };
 
 export const MM7_JOB = 'mm7-report';
-export const WEBHOOK_JOB = 'webhook';
+export { WEBHOOK_JOB };
+
+/** Webhook give-ups kept on a recipient (the latest ones). */
+const MAX_RECORDED_FAILURES = 10;
+/** Longest an event waits for an earlier event of its recipient to be sent. */
+const MAX_ORDER_WAIT_MS = 5000;
 
 export interface VaspReportDeps {
   config: VaspConfig;
@@ -83,6 +89,9 @@ export class VaspReports {
         schedule({ type: MM7_JOB, dueAt: 0, key: `mm7rr:${m.id}:${reader.toLowerCase()}`, payload: { kind: 'read', messageId: m.id, reader, status, at } }),
     };
     this.rest = {
+      // State changes and their delivery reports: webhook jobs written with the change itself.
+      changeJobs: webhookJobsFor,
+      // Only for 'report' jobs queued before changeJobs existed (an upgrade with jobs in flight).
       deliveryReport: (m, r, status, at) =>
         schedule({ type: WEBHOOK_JOB, dueAt: 0, key: `whdr:${r.id}:${status}`, payload: { kind: 'delivery', messageId: m.id, rid: r.id, status, at } }),
       readReport: (m, reader, status, at) =>
@@ -216,7 +225,7 @@ export class VaspReports {
   }
 
   private async runWebhook(job: JobRecord): Promise<JobOutcome> {
-    const p = job.payload as { kind: 'delivery' | 'read' | 'mo'; messageId: string; rid?: string; status: string; reader?: string; at: number; vaspId?: string };
+    const p = job.payload as { kind: 'delivery' | 'state' | 'read' | 'mo'; messageId: string; rid?: string; status?: string; state?: RecipientState; reader?: string; at: number; vaspId?: string };
     const message = await this.d.store.getMessage(p.messageId);
     if (!message) return { done: true };
     let account: VaspAccount | undefined;
@@ -232,8 +241,21 @@ export class VaspReports {
     if (!account || !url) return { done: true };
     const recipient = p.rid ? await this.d.store.getRecipient(p.rid) : undefined;
     let event: Record<string, unknown>;
-    if (p.kind === 'delivery') {
-      event = { event: 'delivery-report', messageId: message.id, recipient: recipient ? bare(recipient.address) : undefined, status: p.status, at: new Date(Number(p.at)).toISOString() };
+    if (p.kind === 'delivery' || p.kind === 'state') {
+      if (p.kind === 'state' && !recipient) return { done: true };
+      // Jobs of the first generation (before state events) carry no state: their payload stays as it was.
+      const place = p.state && recipient ? placeInHistory(recipient, p.state, Number(p.at)) : undefined;
+      if (place && recipient) await this.afterEarlierEvents(recipient, p.state!, place.sequence);
+      event = {
+        event: p.kind === 'delivery' ? 'delivery-report' : 'state-change',
+        messageId: message.id,
+        recipient: recipient ? bare(recipient.address) : undefined,
+        ...(p.state ? { state: p.state } : {}),
+        ...(place?.previousState ? { previousState: place.previousState } : {}),
+        ...(place ? { sequence: place.sequence } : {}),
+        ...(p.status ? { status: p.status } : {}),
+        at: new Date(Number(p.at)).toISOString(),
+      };
     } else if (p.kind === 'read') {
       event = { event: 'read-report', messageId: message.id, recipient: bare(String(p.reader)), status: p.status, at: new Date(Number(p.at)).toISOString() };
     } else {
@@ -275,6 +297,25 @@ export class VaspReports {
     return this.retryOrGiveUp(job, ctx, failure, recipient);
   }
 
+  /**
+   * Holds an event back, for a bounded time, while an earlier event of the same recipient is still
+   * outstanding: jobs run concurrently, and a retrieval right after the notification would
+   * otherwise often overtake the 'notified' event. An earlier event waiting for a retry is not
+   * waited out: past the bound this one goes anyway, and its sequence number tells the receiver.
+   */
+  private async afterEarlierEvents(r: RecipientRecord, state: RecipientState, sequence: number): Promise<void> {
+    const earlier = [...new Set(r.history.slice(1, sequence).filter((h) => h.state !== state).map((h) => eventKey(r.id, h.state)))];
+    if (earlier.length === 0) return;
+    const until = Date.now() + Math.min(this.d.config.reports.timeoutMs, MAX_ORDER_WAIT_MS);
+    while ((await this.d.store.pendingJobKeys(earlier)).length > 0) {
+      if (Date.now() >= until) {
+        this.d.logger.debug({ rid: r.id, state }, 'webhook event sent while an earlier one is still outstanding');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   private async retryOrGiveUp(job: JobRecord, ctx: Record<string, unknown>, reason: string, recipient: RecipientRecord | undefined): Promise<JobOutcome> {
     const r = this.d.config.reports;
     if (job.attempts + 1 >= r.maxAttempts) return this.giveUp(job, ctx, reason, recipient);
@@ -284,9 +325,18 @@ export class VaspReports {
   }
 
   private async giveUp(job: JobRecord, ctx: Record<string, unknown>, reason: string, recipient: RecipientRecord | undefined): Promise<JobOutcome> {
-    const what = `${job.type} ${String(job.payload.kind)}${job.payload.status ? ` (${String(job.payload.status)})` : ''}`;
+    const about = job.payload.status ?? job.payload.state;
+    const what = `${job.type} ${String(job.payload.kind)}${about ? ` (${String(about)})` : ''}`;
     this.d.logger.warn({ ...ctx, attempts: job.attempts + 1, reason }, `${job.type} given up`);
-    if (recipient) await this.d.store.updateRecipient(recipient.id, { lastError: `${what} given up after ${job.attempts + 1} attempts: ${reason}` });
+    if (recipient) {
+      const lastError = `${what} given up after ${job.attempts + 1} attempts: ${reason}`;
+      const state = job.payload.state as RecipientState | undefined;
+      const failure = { event: job.key ?? job.id, ...(state ? { state } : {}), at: this.now(), attempts: job.attempts + 1, reason };
+      // Appended to the record as it is when written, so give-ups of two events at once both stay.
+      await this.d.store.updateRecipient(recipient.id, (cur) =>
+        job.type === WEBHOOK_JOB ? { lastError, webhookFailures: [...(cur.webhookFailures ?? []), failure].slice(-MAX_RECORDED_FAILURES) } : { lastError },
+      );
+    }
     this.d.onGiveUp?.(job.type);
     return { done: true };
   }

@@ -11,6 +11,7 @@ import type { MessageControl } from './control.js';
 import { normaliseNumber } from './e164.js';
 import { FetchError } from '../net/guarded-request.js';
 import { fetchMedia } from './fetch-guard.js';
+import type { WebhookEvent } from './events.js';
 import { openApiCollector } from './openapi.js';
 import {
   authHeaders,
@@ -42,6 +43,7 @@ interface SendBody {
   media?: { url: string; contentType?: string; name?: string }[];
   smil?: string;
   webhookUrl?: string;
+  events?: WebhookEvent[];
   deliveryReport?: boolean;
   readReport?: boolean;
   messageClass?: string;
@@ -155,10 +157,10 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
               continue;
             }
             const value = String(part.value);
-            if (part.fieldname === 'to') {
-              const list = (fields.to as string[] | undefined) ?? [];
+            if (part.fieldname === 'to' || part.fieldname === 'events') {
+              const list = (fields[part.fieldname] as string[] | undefined) ?? [];
               list.push(...value.split(',').map((s) => s.trim()).filter(Boolean));
-              fields.to = list;
+              fields[part.fieldname] = list;
             } else if (part.fieldname === 'media') {
               const list = (fields.media as unknown[] | undefined) ?? [];
               list.push({ url: value });
@@ -294,6 +296,8 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
       }
       if (content.body.length > deps.maxMessageSize) throw new HttpRefusal(413, 'too-large', `content of ${content.body.length} octets exceeds ${deps.maxMessageSize}`);
       const webhookUrl = body.webhookUrl ?? account.webhookUrl;
+      if (body.events && !webhookUrl) throw new HttpRefusal(400, 'no-webhook', 'events were asked for, but neither the request nor the account names a webhook URL');
+      const events = body.events ?? account.webhookEvents;
       const expiresAt = body.expiresAt !== undefined ? Date.parse(body.expiresAt) : undefined;
       const sendAt = body.sendAt !== undefined ? Date.parse(body.sendAt) : undefined;
       const out = await sender.send({
@@ -308,7 +312,7 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
         expiresAt,
         earliestDelivery: sendAt,
         content,
-        origin: { kind: 'rest', vaspId: account.id, ...(webhookUrl ? { webhookUrl } : {}), ...(key ? { idempotencyKey: key } : {}) },
+        origin: { kind: 'rest', vaspId: account.id, ...(webhookUrl ? { webhookUrl } : {}), ...(key ? { idempotencyKey: key } : {}), ...(events ? { events } : {}) },
       });
       const recipients = out.recipients.map((r) => ({ to: r.input, ...(r.address ? { address: r.address } : {}), status: r.status, ...(r.reason ? { reason: r.reason } : {}) }));
       if (!out.ok) {
@@ -334,6 +338,7 @@ function recipientStatus(r: RecipientRecord): Record<string, unknown> {
     state: r.state,
     updatedAt: iso(r.updatedAt),
     ...(r.lastError ? { lastError: r.lastError } : {}),
+    ...(r.webhookFailures?.length ? { webhookFailures: r.webhookFailures.map((f) => ({ ...f, at: iso(f.at) })) } : {}),
     history: r.history.map((h) => ({ state: h.state, at: iso(h.at), ...(h.note ? { note: h.note } : {}) })),
   };
 }

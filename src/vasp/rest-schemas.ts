@@ -1,3 +1,5 @@
+import { WEBHOOK_EVENTS } from './events.js';
+
 /** JSON Schemas of the REST API: route validation and the OpenAPI document are both built from these. */
 
 export function sendBodySchema(o: { maxRecipients: number; maxMedia: number }): Record<string, unknown> {
@@ -27,6 +29,14 @@ export function sendBodySchema(o: { maxRecipients: number; maxMedia: number }): 
       },
       smil: { type: 'string', maxLength: 65536, description: 'Presentation; generated when absent' },
       webhookUrl: { type: 'string', maxLength: 2048, pattern: '^https?://' },
+      events: {
+        type: 'array',
+        uniqueItems: true,
+        maxItems: WEBHOOK_EVENTS.length,
+        items: { type: 'string', enum: [...WEBHOOK_EVENTS] },
+        description:
+          "Recipient events sent to the webhook: 'delivery-report' (the default), state names (notified, deferred, retrieved, ...) or 'final' (every outcome state). Default: the account's webhookEvents, else ['delivery-report']",
+      },
       deliveryReport: { type: 'boolean', description: 'Default: true when a webhook URL is known' },
       readReport: { type: 'boolean' },
       messageClass: { type: 'string', enum: ['personal', 'advertisement', 'informational', 'auto'] },
@@ -77,6 +87,14 @@ export const recipientStatusSchema = {
     state: { type: 'string' },
     updatedAt: { type: 'string', format: 'date-time' },
     lastError: { type: 'string' },
+    webhookFailures: {
+      type: 'array',
+      description: 'Webhook events about this recipient that were given up (the latest 10)',
+      items: {
+        type: 'object',
+        properties: { event: { type: 'string' }, state: { type: 'string' }, at: { type: 'string', format: 'date-time' }, attempts: { type: 'integer' }, reason: { type: 'string' } },
+      },
+    },
     history: { type: 'array', items: { type: 'object', properties: { state: { type: 'string' }, at: { type: 'string', format: 'date-time' }, note: { type: 'string' } } } },
   },
 };

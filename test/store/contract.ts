@@ -167,6 +167,44 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     t.equal(await store.transition('missing/0', { from: ['accepted'], to: 'notified', at: now }), undefined);
   });
 
+  t.test('updateRecipient with a function patches the record as it is at write time', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const { message, recipients } = sampleMessage(1);
+    await store.createMessage(message, Buffer.from('x'), recipients, []);
+    const rid = recipients[0]!.id;
+    // Twenty concurrent appends computed from the current record: none is lost (a patch computed
+    // from a stale read would drop some).
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.updateRecipient(rid, (cur) => ({ webhookFailures: [...(cur.webhookFailures ?? []), { event: `e${i}`, at: now, attempts: 1, reason: 'x' }] })),
+      ),
+    );
+    const rec = await store.getRecipient(rid);
+    t.same(new Set(rec?.webhookFailures?.map((f) => f.event)), new Set(Array.from({ length: 20 }, (_, i) => `e${i}`)));
+    t.equal(rec?.state, 'accepted', 'the state is untouched');
+    t.equal(await store.updateRecipient('missing/0', () => ({ lastError: 'x' })), undefined);
+  });
+
+  t.test('pendingJobKeys: keys of jobs scheduled or running, not of completed ones', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    await store.scheduleJobs([
+      { type: 'x', dueAt: 0, key: 'k1', payload: {} },
+      { type: 'x', dueAt: now + 60_000, key: 'k2', payload: {} },
+    ]);
+    t.same((await store.pendingJobKeys(['k1', 'k2', 'k3'])).sort(), ['k1', 'k2']);
+    const [claimed] = await store.claimDueJobs(now, 10, 60_000);
+    t.equal(claimed?.key, 'k1');
+    t.same((await store.pendingJobKeys(['k1'])), ['k1'], 'a running job is pending');
+    await store.retryJob(claimed!, now + 1000, 'later');
+    t.same((await store.pendingJobKeys(['k1'])), ['k1'], 'a job waiting for its retry is pending');
+    const [again] = await store.claimDueJobs(now + 1000, 10, 60_000);
+    await store.completeJob(again!);
+    t.same(await store.pendingJobKeys(['k1', 'k2']), ['k2']);
+    t.same(await store.pendingJobKeys([]), []);
+  });
+
   t.test('concurrent transitions: exactly one wins', async (t) => {
     const store = await factory.create(clock);
     t.teardown(() => store.close());

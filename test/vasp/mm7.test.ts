@@ -109,6 +109,18 @@ t.test('bad credentials, wrong VASPID, source not allowed: refused with a fault,
   t.equal((await gw.store.stateCounts()).accepted ?? 0, 0, 'nothing accepted');
 });
 
+t.test('failed passwords from one source address are limited across user names (config vasp.auth)', async (t) => {
+  const { gw } = await vaspGateway(t, (c) => {
+    c.vasp.auth = { maxFailuresPerUser: 100, maxFailuresPerSource: 2, windowSeconds: 60 };
+    c.vasp.accounts = [account('TNN'), account('acme', { shortCodes: ['777'] })];
+  });
+  t.equal((await postMm7(gw, submit(['+15551230001']), basic('acme', 'guess-1'))).status, 401);
+  t.equal((await postMm7(gw, submit(['+15551230001']), basic('nobody'))).status, 401);
+  const right = await postMm7(gw, submit(['+15551230001']), basic('TNN'));
+  t.equal(right.status, 401, 'the source used up its failures: even a right, not yet verified password waits');
+  t.equal((await gw.store.stateCounts()).accepted ?? 0, 0, 'nothing accepted');
+});
+
 t.test('malformed requests: SOAP fault with RSErrorRsp, in the namespace when one was readable', async (t) => {
   const { gw } = await vaspGateway(t);
   const broken = await postMm7(gw, { contentType: 'text/xml', body: Buffer.from(`<env:Envelope xmlns:env="${SOAP}"><env:Body><SubmitReq>`) });

@@ -1,0 +1,95 @@
+import type { NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
+import type { RecipientChange } from '../relay/ports.js';
+
+/**
+ * Which recipient events a REST message's webhook receives (request field `events`, account
+ * default `webhookEvents`):
+ * - `delivery-report`: the delivery reports the relay makes (retrieved, rejected, forwarded,
+ *   expired, unreachable, one per outcome) - the default, as before state events existed;
+ * - a state name: every change into that state;
+ * - `final`: every change into an outcome state (OUTCOME_STATES).
+ */
+export const STATE_EVENTS = [
+  'notifying',
+  'notified',
+  'fallback-sms',
+  'deferred',
+  'retrieved',
+  'acknowledged',
+  'rejected',
+  'unreachable',
+  'expired',
+  'forwarded',
+  'cancelled',
+] as const satisfies readonly RecipientState[];
+
+/**
+ * States that say how delivery ended. 'unreachable' is among them although a handset given up on
+ * may still retrieve until expiry (then a 'retrieved' or 'expired' event follows).
+ */
+export const OUTCOME_STATES: ReadonlySet<RecipientState> = new Set(['retrieved', 'acknowledged', 'rejected', 'unreachable', 'expired', 'forwarded', 'cancelled']);
+
+export const WEBHOOK_EVENTS = ['delivery-report', 'final', ...STATE_EVENTS] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEvent[] = ['delivery-report'];
+
+/**
+ * States the recipient's own action causes: with X-Mms-Report-Allowed: No the originator does not
+ * learn of them (the relay's own verdicts - expired, unreachable - are still told).
+ */
+const BY_RECIPIENT: ReadonlySet<RecipientState> = new Set(['deferred', 'retrieved', 'acknowledged', 'rejected', 'forwarded']);
+
+export const WEBHOOK_JOB = 'webhook';
+
+/**
+ * The webhook job a REST message's recipient change causes, if its subscription wants one: one
+ * event per change, keyed by (recipient, state) so that at-least-once re-runs of a handler
+ * schedule it once. A change that carries a wanted delivery report is sent as a 'delivery-report'
+ * event (the payload VASPs had before), any other wanted change as a 'state-change' event.
+ */
+export function webhookJobsFor(c: RecipientChange): NewJob[] {
+  const o = c.message.origin;
+  if (o.kind !== 'rest' || !o.webhookUrl) return [];
+  const events: readonly string[] = o.events ?? DEFAULT_WEBHOOK_EVENTS;
+  const report = c.report !== undefined && events.includes('delivery-report') ? c.report : undefined;
+  const stateWanted =
+    c.from !== c.to &&
+    (c.reportAllowed || !BY_RECIPIENT.has(c.to)) &&
+    (events.includes(c.to) || (OUTCOME_STATES.has(c.to) && events.includes('final')));
+  if (report === undefined && !stateWanted) return [];
+  return [
+    {
+      type: WEBHOOK_JOB,
+      dueAt: 0,
+      key: eventKey(c.recipient.id, c.to),
+      payload: { kind: report !== undefined ? 'delivery' : 'state', messageId: c.message.id, rid: c.recipient.id, state: c.to, at: c.at, ...(report !== undefined ? { status: report } : {}) },
+    },
+  ];
+}
+
+/** The job key of the webhook event of `recipientId`'s change into `state`. */
+export function eventKey(recipientId: string, state: RecipientState): string {
+  return `whev:${recipientId}:${state}`;
+}
+
+/**
+ * Where a change stands in the recipient's history: its sequence number (the index of the entry,
+ * 'accepted' being 0) and the state before it. Read when the event is sent, from the history that
+ * was written with the change, so both are exact even when another handler moved the recipient
+ * between the relay's read and its compare-and-set.
+ */
+export function placeInHistory(r: RecipientRecord, state: string, at: number): { sequence: number; previousState?: RecipientState } | undefined {
+  let found = -1;
+  for (let i = r.history.length - 1; i >= 0; i--) {
+    const h = r.history[i]!;
+    if (h.state !== state) continue;
+    if (h.at === at) {
+      found = i;
+      break;
+    }
+    if (found < 0) found = i;
+  }
+  if (found < 0) return undefined;
+  return { sequence: found, ...(found > 0 ? { previousState: r.history[found - 1]!.state } : {}) };
+}
