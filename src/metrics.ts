@@ -14,6 +14,8 @@ export interface Metrics {
   transitions: Counter<'to'>;
   jobs: Counter<'type' | 'outcome'>;
   jobDuration: Histogram<'type'>;
+  /** Reports and webhooks to VASPs abandoned after their last retry, by job type. */
+  vaspGiveUps: Counter<'type'>;
 }
 
 export function createMetrics(opts: { stateCounts?: () => Promise<Partial<Record<RecipientState, number>>>; jobCount?: () => Promise<number>; defaults?: boolean } = {}): Metrics {
@@ -41,6 +43,7 @@ export function createMetrics(opts: { stateCounts?: () => Promise<Partial<Record
     transitions: new Counter({ name: 'mmsc_recipient_transitions_total', help: 'Recipient state changes, by new state', labelNames: ['to'], registers: [registry] }),
     jobs: new Counter({ name: 'mmsc_jobs_total', help: 'Jobs run, by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] }),
     jobDuration: new Histogram({ name: 'mmsc_job_duration_seconds', help: 'Job handler latency', labelNames: ['type'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [registry] }),
+    vaspGiveUps: new Counter({ name: 'mmsc_vasp_reports_given_up_total', help: 'MM7 reports and webhooks to VASPs given up after their last retry, by job type', labelNames: ['type'], registers: [registry] }),
   };
   if (opts.stateCounts) {
     const stateCounts = opts.stateCounts;

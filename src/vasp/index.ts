@@ -69,6 +69,7 @@ export function createVasp(deps: VaspDeps): Vasp {
     clock: deps.clock,
     nudge: deps.nudge,
     onDelivered: (r) => deps.relay.retrievalCompleted(r),
+    onGiveUp: (type) => deps.metrics.vaspGiveUps.inc({ type }),
   });
   return {
     accounts,
