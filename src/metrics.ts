@@ -8,7 +8,7 @@ export interface Metrics {
   refused: Counter<'interface' | 'reason'>;
   retrievals: Counter<'result'>;
   mm1Requests: Counter<'pdu' | 'result'>;
-  /** Repeated m-send-req / m-forward-req answered with the first Message-ID (duplicates not created). */
+  /** Repeated m-send-req / m-forward-req / MM7 SubmitReq answered with the first Message-ID (duplicates not created). */
   retransmissions: Counter<'pdu'>;
   httpDuration: Histogram<'route' | 'method' | 'status'>;
   transitions: Counter<'to'>;
@@ -28,8 +28,8 @@ export function createMetrics(opts: { stateCounts?: () => Promise<Partial<Record
     retrievals: new Counter({ name: 'mmsc_retrievals_total', help: 'Retrieval requests, by result', labelNames: ['result'], registers: [registry] }),
     mm1Requests: new Counter({ name: 'mmsc_mm1_pdus_total', help: 'PDUs received on MM1, by type and result', labelNames: ['pdu', 'result'], registers: [registry] }),
     retransmissions: new Counter({
-      name: 'mmsc_mm1_retransmissions_total',
-      help: 'MM1 submissions recognised as retransmissions (same sender, transaction id and content) and answered without creating a duplicate, by PDU',
+      name: 'mmsc_retransmissions_total',
+      help: 'Submissions recognised as retransmissions (same sender, transaction id and content) and answered without creating a duplicate, by request (m-send-req, m-forward-req, mm7-submit)',
       labelNames: ['pdu'],
       registers: [registry],
     }),

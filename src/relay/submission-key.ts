@@ -9,7 +9,7 @@ import type { ContentTypeRecord } from './model.js';
  */
 export interface SubmissionId {
   /** Keeps kinds of request apart (an m-send-req and an m-forward-req may share a TID). */
-  kind: 'mm1-send' | 'mm1-forward';
+  kind: 'mm1-send' | 'mm1-forward' | 'mm7-submit';
   sender: string;
   requestId: string;
   windowMs: number;

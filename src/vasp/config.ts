@@ -46,6 +46,12 @@ export interface VaspConfig {
   maxRequestSize: number;
   /** Recipients in one request. */
   maxRecipients: number;
+  /**
+   * An MM7 SubmitReq repeated with the same TransactionID, recipients and content within this many
+   * seconds of its acceptance (a VASP that timed out waiting for SubmitRsp) gets the first MessageID
+   * and creates nothing; 0 = off.
+   */
+  retransmissionWindowSeconds: number;
   /** Country code for national numbers without one ('' = national numbers are refused). */
   defaultCountryCode: string;
   /** Trunk prefix of national numbers, replaced by the country code. */
@@ -78,6 +84,7 @@ export function defaultVaspConfig(): VaspConfig {
     apiPrefix: '/api/v1',
     maxRequestSize: 5 * 1024 * 1024,
     maxRecipients: 10_000,
+    retransmissionWindowSeconds: 600,
     defaultCountryCode: '',
     nationalPrefix: '0',
     relayServerId: 'mmsc',
@@ -101,6 +108,7 @@ export const VASP_CONFIG_RULE: Rule = obj({
   apiPrefix: str({ pattern: /^\/[A-Za-z0-9._~\-/]*[^/]$/, hint: 'an absolute path without trailing slash' }),
   maxRequestSize: int(1024, 200 * 1024 * 1024),
   maxRecipients: int(1, 100_000),
+  retransmissionWindowSeconds: int(0, 86_400),
   defaultCountryCode: str({ pattern: /^(\d{1,3})?$/, hint: "'' or 1-3 digits" }),
   nationalPrefix: str({ pattern: /^\d{0,2}$/ }),
   relayServerId: str({ pattern: /^[\x21-\x7e]{1,64}$/ }),

@@ -51,6 +51,7 @@ export function createVasp(deps: VaspDeps): Vasp {
     optOut,
     plan: { countryCode: cfg.defaultCountryCode, nationalPrefix: cfg.nationalPrefix },
     maxRecipients: cfg.maxRecipients,
+    retransmissionWindowSeconds: cfg.retransmissionWindowSeconds,
     logger: deps.logger,
     clock: deps.clock,
   });

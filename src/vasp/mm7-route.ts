@@ -170,6 +170,7 @@ export function mm7Routes(deps: Mm7RouteDeps): FastifyPluginAsync {
         earliestDelivery: op.earliestDeliveryTime?.date.getTime(),
         content,
         origin: { kind: 'mm7', vaspId: account.id, namespace: msg.namespace, version: a.version, ...(op.linkedId ? { linkedId: op.linkedId } : {}) },
+        requestId: a.transactionId,
       });
       return answerSend(req, reply, account, a, out, rsp, content.body.length);
     }
@@ -192,6 +193,12 @@ export function mm7Routes(deps: Mm7RouteDeps): FastifyPluginAsync {
         return rsp(REFUSAL_STATUS[out.refusal], details ? `${out.detail}; ${details}` : out.detail);
       }
       const accepted = out.recipients.length - refused.length;
+      if (out.retransmission) {
+        // The VASP missed our SubmitRsp and sent the request again: same answer, no second message.
+        metrics.retransmissions.inc({ pdu: 'mm7-submit' });
+        req.log.info({ vasp: account.id, tid: a.transactionId, msgId: out.messageId }, 'MM7 SubmitReq retransmission: answered with the first MessageID, nothing created');
+        return refused.length ? rsp(Mm7Status.PartialSuccess, details, out.messageId) : rsp(Mm7Status.Success, undefined, out.messageId);
+      }
       metrics.accepted.inc({ interface: 'mm7' });
       req.log.info({ vasp: account.id, tid: a.transactionId, msgId: out.messageId, recipients: accepted, refused: refused.length, size, deferredUntil: out.deferredUntil }, 'MM7 SubmitReq accepted');
       // TS 23.140: 1100 when some recipients were not accepted; Details says which and why.

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ContentTypeRecord, Origin } from '../relay/model.js';
-import { Relay, SubmitError, type TimeValue } from '../relay/relay.js';
+import { Relay, SubmitError, type SubmitInput, type TimeValue } from '../relay/relay.js';
 import type { VaspAccount } from './config.js';
 import { normaliseNumber, type NumberingPlan } from './e164.js';
 import type { VaspLimits } from './limits.js';
@@ -33,12 +33,17 @@ export interface VaspSendRequest {
   earliestDelivery?: number;
   content: { contentType: ContentTypeRecord; body: Uint8Array };
   origin: Origin;
+  /**
+   * The VASP's own id of this request (MM7 TransactionID): a repeat within the retransmission window
+   * with the same recipients and content is answered with the first MessageID, creating nothing.
+   */
+  requestId?: string;
 }
 
 export type SendRefusal = 'sender' | 'no-valid-recipients' | 'all-opted-out' | 'tps' | 'quota' | 'too-many-recipients' | 'bad-expiry' | 'store';
 
 export type SendOutcome =
-  | { ok: true; messageId: string; recipients: RecipientVerdict[]; deferredUntil?: number }
+  | { ok: true; messageId: string; recipients: RecipientVerdict[]; deferredUntil?: number; retransmission?: boolean }
   | { ok: false; refusal: SendRefusal; detail: string; recipients: RecipientVerdict[]; retryAfterSeconds?: number };
 
 export interface VaspSenderDeps {
@@ -47,6 +52,8 @@ export interface VaspSenderDeps {
   optOut: OptOutList;
   plan: NumberingPlan;
   maxRecipients: number;
+  /** See VaspConfig.retransmissionWindowSeconds; 0 or absent = off. */
+  retransmissionWindowSeconds?: number;
   logger: Logger;
   clock?: () => number;
 }
@@ -137,8 +144,7 @@ export class VaspSender {
     if (quiet !== undefined) notBefore = quiet;
     const at = (ms: number): TimeValue => ({ kind: 'absolute', seconds: ms / 1000 });
     try {
-      const result = await this.d.relay.submit(
-        {
+      const input: SubmitInput = {
           from: sender.address,
           to: accepted.filter((a) => a.field === 'to').map((a) => a.address),
           cc: accepted.filter((a) => a.field === 'cc').map((a) => a.address),
@@ -154,9 +160,18 @@ export class VaspSender {
           body: req.content.body,
           mmsVersion: '1.2',
           origin: req.origin,
-        },
-        { maxRecipients: this.d.maxRecipients },
-      );
+      };
+      const limits = { maxRecipients: this.d.maxRecipients };
+      const windowMs = (this.d.retransmissionWindowSeconds ?? 0) * 1000;
+      const result =
+        req.requestId && windowMs > 0
+          ? await this.d.relay.submitOnce(input, limits, { kind: 'mm7-submit', sender: account.id, requestId: req.requestId, windowMs })
+          : await this.d.relay.submit(input, limits);
+      if (result.retransmission) {
+        // Nothing was created: the throughput and quota this request took are not spent.
+        await limit.release();
+        return { ok: true, messageId: result.messageId, recipients: verdicts, retransmission: true };
+      }
       const out: SendOutcome = { ok: true, messageId: result.message.id, recipients: verdicts };
       if (notBefore !== undefined) out.deferredUntil = notBefore;
       return out;

@@ -108,7 +108,7 @@ t.test('a re-POSTed m-send-req gets the same Message-ID and the recipient one no
 
   const line = logs.find((l) => l.msg === 'm-send-req retransmission: answered with the first Message-ID, nothing created');
   t.match(line, { tid: 'T-1', msgId: c1.messageId, from: `${A}/TYPE=PLMN` }, 'the retransmission is logged');
-  t.equal(await metric(gw, /^mmsc_mm1_retransmissions_total\{pdu="m-send-req"\}/), 3, 'suppressed duplicates counted');
+  t.equal(await metric(gw, /^mmsc_retransmissions_total\{pdu="m-send-req"\}/), 3, 'suppressed duplicates counted');
 
   // The same TID from another sender is that sender's own message.
   const c3 = (await post(gw, first, C)) as SendConf;
@@ -165,7 +165,7 @@ t.test('a re-POSTed m-forward-req gets the same Message-ID; the new recipient on
   const f2 = (await post(gw, fwd, B)) as ForwardConf;
   t.match(f1, { type: 'm-forward-conf', transactionId: 'F-1', responseStatus: 'ok' });
   t.match(f2, { type: 'm-forward-conf', transactionId: 'F-1', responseStatus: 'ok', messageId: f1.messageId });
-  t.equal(await metric(gw, /^mmsc_mm1_retransmissions_total\{pdu="m-forward-req"\}/), 1);
+  t.equal(await metric(gw, /^mmsc_retransmissions_total\{pdu="m-forward-req"\}/), 1);
   // A second forward (another TID) is a second message: its notification also proves the queue ran past any duplicate.
   const f3 = (await post(gw, encode({ type: 'm-forward-req', transactionId: 'F-2', mmsVersion: '1.2', from: '<insert-address-token>', to: [`${C}/TYPE=PLMN`], contentLocation: n!.contentLocation }), B)) as ForwardConf;
   t.equal(f3.responseStatus, 'ok');

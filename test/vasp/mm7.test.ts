@@ -177,3 +177,40 @@ t.test('sending rules: E.164 normalisation, opt-out per recipient, throughput an
   t.match(rsp(over), { status: { code: 4007 } }, 'daily quota of 5 used up');
   t.match(rsp(over).status.details, /daily quota/);
 });
+
+t.test('a SubmitReq repeated with its TransactionID (SubmitRsp lost) gets the first MessageID and creates nothing', async (t) => {
+  const { gw, transport } = await vaspGateway(t, (c) => {
+    c.vasp.defaultCountryCode = '44';
+    c.vasp.accounts = [account('TNN', { dailyQuota: 2 })];
+  });
+  const first = await postMm7(gw, submit(['+447700900001']));
+  t.match(rsp(first), { status: { code: 1000 } });
+  const id = rsp(first).messageId!;
+  const again = await postMm7(gw, submit(['+447700900001']));
+  t.match(rsp(again), { type: 'SubmitRsp', status: { code: 1000 }, messageId: id }, 'same MessageID');
+  t.equal(again.msg.transactionId, first.msg.transactionId);
+
+  // Same TransactionID (t-1), other recipient: a different request, a new message.
+  const other = await postMm7(gw, submit(['+447700900002']));
+  t.match(rsp(other), { status: { code: 1000 } });
+  t.not(rsp(other).messageId, id);
+  // The repeat did not spend the daily quota of 2: only now is it used up.
+  const over = await postMm7(gw, submit(['+447700900003']));
+  t.match(rsp(over), { status: { code: 4007 } }, 'quota used by the two messages, not by the repeat');
+
+  await until(() => (transport.pushes.some((p) => p.destination === '+447700900002') ? true : undefined), 'notification of the second message');
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(transport.pushes.filter((p) => p.destination === '+447700900001').length, 1, 'one notification for the repeated request');
+  t.match(await (await fetch(`${gw.url}/metrics`)).text(), /mmsc_retransmissions_total\{pdu="mm7-submit"\} 1/);
+});
+
+t.test('with vasp.retransmissionWindowSeconds 0 a repeated SubmitReq is a new message', async (t) => {
+  const { gw } = await vaspGateway(t, (c) => {
+    c.vasp.defaultCountryCode = '44';
+    c.vasp.retransmissionWindowSeconds = 0;
+  });
+  const a = await postMm7(gw, submit(['+447700900001']));
+  const b = await postMm7(gw, submit(['+447700900001']));
+  t.match(rsp(b), { status: { code: 1000 } });
+  t.not(rsp(b).messageId, rsp(a).messageId);
+});
