@@ -91,7 +91,8 @@ async function main(): Promise<void> {
     const pdu = decode(decodeWspPush(p.payload).body) as NotificationInd;
     if (pdu.type === 'm-notification-ind' && urls.length < 500) urls.push(pdu.contentLocation);
   });
-  const gw = child([resolve(here, '../src/main.js')], {
+  // GATEWAY_NODE_ARGS: node options for the gateway only (a CPU profile: --cpu-prof --cpu-prof-dir=DIR).
+  const gw = child([...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), resolve(here, '../src/main.js')], {
     MMSC_DATA_DIR: mkdtempSync(join(tmpdir(), 'mmsc-bench-')),
     MMSC_HTTP_HOST: '127.0.0.1',
     MMSC_HTTP_PORT: '18090',
