@@ -33,6 +33,8 @@ Load options:
   --duration S | --count C   stop sending after S seconds or C messages (bounded: 3600 s, 1000000)
   --size BYTES          media bytes per message (default 1024)
   --behaviour NAME      receiving handsets' behaviour (default android)
+  --reports-to WHERE    where handsets post m-notifyresp-ind / m-acknowledge-ind: mmsc (default) or
+                        content-location (Android with MMS_CONFIG_NOTIFY_WAP_MMSC_ENABLED)
   --drain S             after sending, wait at most S seconds for outstanding deliveries (default 30)
 
 Exit status: 0 all expectations passed (load: no errors), 1 something failed, 2 bad usage.`;
@@ -85,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
       count: { type: 'string' },
       size: { type: 'string' },
       behaviour: { type: 'string' },
+      'reports-to': { type: 'string' },
       drain: { type: 'string' },
       'first-msisdn': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -121,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
           count: values.count !== undefined ? num(values.count, 'count', 1, 1_000_000) : undefined,
           mediaBytes: num(values.size, 'size', 0, 1_000_000, 1024),
           behaviour: (values.behaviour ?? 'android') as LoadOptions['behaviour'],
+          reportsTo: (values['reports-to'] ?? 'mmsc') as LoadOptions['reportsTo'],
           drainSeconds: num(values.drain, 'drain', 0, 600, 30),
           firstMsisdn: values['first-msisdn'] ?? '+15551000000',
         }
@@ -128,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
   if (loadOpts && loadOpts.durationSeconds === undefined && loadOpts.count === undefined) throw new UsageError('load needs --duration or --count');
   if (loadOpts && !/^\+\d{4,15}$/.test(loadOpts.firstMsisdn!)) throw new UsageError("--first-msisdn must be '+' and digits");
   if (loadOpts && !BEHAVIOURS.includes(loadOpts.behaviour!)) throw new UsageError(`--behaviour must be one of ${BEHAVIOURS.join(', ')}`);
+  if (loadOpts && loadOpts.reportsTo !== 'mmsc' && loadOpts.reportsTo !== 'content-location') throw new UsageError('--reports-to must be mmsc or content-location');
 
   if (values.smsc) {
     const { host, port } = hostPort(values.smsc, 'smsc');

@@ -14,6 +14,8 @@ export interface LoadOptions {
   mediaBytes?: number;
   /** How the receiving handsets behave (what "complete" means follows from it). */
   behaviour?: Behaviour;
+  /** Where handsets send m-notifyresp-ind / m-acknowledge-ind (HandsetOptions.reportsTo). */
+  reportsTo?: 'mmsc' | 'content-location';
   /** After sending, how long to wait for outstanding messages to complete. */
   drainSeconds?: number;
   /** Number of the first handset; the others follow it. */
@@ -95,6 +97,7 @@ export async function runLoad(o: LoadOptions & LoadEnv): Promise<LoadReport> {
     window: o.window ?? 500,
     mediaBytes: o.mediaBytes ?? 1024,
     behaviour: o.behaviour ?? 'android',
+    reportsTo: o.reportsTo ?? 'mmsc',
     drainSeconds: o.drainSeconds ?? 30,
     firstMsisdn: o.firstMsisdn ?? '+15551000000',
   };
@@ -189,7 +192,7 @@ export async function runLoad(o: LoadOptions & LoadEnv): Promise<LoadReport> {
 
   for (let i = 0; i < options.handsets; i++) {
     const client = o.clients?.length ? o.clients[i % o.clients.length]! : o.client;
-    const h = new Handset({ msisdn: `+${first + BigInt(i)}`, behaviour, client, maxInbox: 100 });
+    const h = new Handset({ msisdn: `+${first + BigInt(i)}`, behaviour, client, maxInbox: 100, reportsTo: options.reportsTo });
     h.onEvent(onEvent);
     phones.push(h);
     o.directory.add(h);

@@ -85,6 +85,9 @@ t.test('load options are checked before anything starts', async (t) => {
   const r = await run(['load', '--handsets', '2', '--rate', '1', '--count', '1', '--behaviour', 'sleepy']);
   t.equal(r.code, 2);
   t.match(r.stderr, /--behaviour must be one of android/);
+  const where = await run(['load', '--handsets', '2', '--rate', '1', '--count', '1', '--reports-to', 'wap-gateway']);
+  t.equal(where.code, 2);
+  t.match(where.stderr, /--reports-to must be mmsc or content-location/);
   const unknown = await run(['load', '--colour', 'red']);
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, /Unknown option '--colour'/);

@@ -28,6 +28,15 @@ t.test('rejecting handsets: complete means a rejected report, nothing retrieved'
   t.match(r.counts, { sent: 20, notified: 20, retrieved: 0, acknowledged: 0, reports: 20, completed: 20 });
 });
 
+t.test('handsets that answer on the Content-Location URL complete as well', async (t) => {
+  const l = await lab(t);
+  const r = await runLoad({ handsets: 4, rate: 0, window: 5, count: 12, reportsTo: 'content-location', client: l.client, directory: l.handsets });
+  t.same(r.errors, {}, 'every notifyresp and acknowledge posted to a retrieval URL was taken (HTTP 200)');
+  t.match(r.counts, { sent: 12, retrieved: 12, acknowledged: 12, completed: 12 });
+  t.equal(r.options.reportsTo, 'content-location');
+  t.equal((await l.gw.store.stateCounts()).acknowledged, 12, 'the MMSC recorded every acknowledgement');
+});
+
 t.test('bounded: a duration stops sending, and errors are counted by kind', async (t) => {
   const l = await lab(t);
   const r = await runLoad({ handsets: 2, rate: 20, durationSeconds: 0.5, drainSeconds: 10, client: l.client, directory: l.handsets });
