@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { decode, encode, type MmsPdu, type SendConf } from '../../protocol/mms/index.js';
+import { deleteKeys } from '../support/redis.js';
 
 export const root = resolve(import.meta.dirname, '../..');
 const MAIN = join(root, 'dist/src/main.js');
@@ -132,12 +133,7 @@ export async function dropPrefix(url: string, prefix: string): Promise<void> {
   const r = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
   r.on('error', () => undefined);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(r, prefix);
   } finally {
     r.disconnect();
   }

@@ -8,7 +8,7 @@ import { openStore } from '../../src/store/open.js';
 import { connectRedis } from '../../src/store/redis-connect.js';
 import { RedisStore, type RedisStoreOptions } from '../../src/store/redis-store.js';
 import { sampleMessage, storeContract } from './contract.js';
-import { findRedis } from '../support/redis.js';
+import { deleteKeys, findRedis } from '../support/redis.js';
 
 const server = await findRedis();
 if (!server) {
@@ -26,12 +26,7 @@ if (!server) {
 
   t.teardown(async () => {
     await Promise.all(stores.map((s) => s.close()));
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await admin.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(admin, runPrefix);
     await admin.quit();
     server.child?.kill();
   });

@@ -42,3 +42,13 @@ async function findRedis(): Promise<{ url: string; child?: ChildProcess } | unde
   child.kill();
   return undefined;
 }
+
+/** Deletes every key under `prefix`: a test's own key space, cleaned up at its end. */
+export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await client.del(...keys);
+  } while (cursor !== '0');
+}

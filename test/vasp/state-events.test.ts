@@ -15,7 +15,7 @@ import { LmdbStore } from '../../src/store/lmdb-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/types.js';
 import { placeInHistory, webhookJobsFor, WEBHOOK_JOB } from '../../src/vasp/events.js';
-import { findRedis } from '../support/redis.js';
+import { deleteKeys, findRedis } from '../support/redis.js';
 
 const HOUR = 3_600_000;
 
@@ -185,12 +185,7 @@ if (!server) {
   let n = 0;
   t.teardown(async () => {
     const admin = new Redis(server.url);
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await admin.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(admin, prefix);
     await admin.quit();
     server.child?.kill();
   });

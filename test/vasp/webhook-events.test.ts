@@ -15,7 +15,7 @@ import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { RecordingTransport } from '../../src/mm1/transport.js';
 import { webhookSignature } from '../../src/vasp/reports.js';
-import { findRedis } from '../support/redis.js';
+import { deleteKeys, findRedis } from '../support/redis.js';
 import { account, bearer, until, vaspGateway } from './helpers.js';
 import { receiver, type Received } from './receiver.js';
 
@@ -223,12 +223,7 @@ t.test('on Redis: the events of a REST send reach the webhook, signed and in seq
   const prefix = `mmsc-test:wh-${process.pid}-${randomBytes(4).toString('hex')}:`;
   t.teardown(async () => {
     const admin = new Redis(server!.url);
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await admin.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(admin, prefix);
     await admin.quit();
     server!.child?.kill();
   });
