@@ -4,42 +4,20 @@
  * webhook, signed.
  */
 import t from 'tap';
-import pino from 'pino';
 import sharp from 'sharp';
-import { decode, encode, type NotificationInd, type RetrieveConf } from '../../protocol/mms/index.js';
-import { decodeWspPush } from '../../protocol/push/wsp-push.js';
-import { defaultConfig } from '../../src/config/index.js';
-import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
-import { startGateway } from '../../src/gateway.js';
+import { decode, encode, type RetrieveConf } from '../../protocol/mms/index.js';
 import { webhookSignature } from '../../src/vasp/reports.js';
-import { account, bearer, until } from './helpers.js';
+import { bearer, smppVaspGateway, until } from './helpers.js';
 import { receiver } from './receiver.js';
 
 const SECRET = 'e2e-webhook-secret-123456';
 
 t.test('REST send reaches a handset over SMPP; its retrieval and acknowledgement come back as a signed webhook', async (t) => {
-  const sim = new SmscSimulator({ accounts: [{ systemId: 'mmsc', password: 'secret' }], receiptDelayMs: 20 });
-  await sim.start();
-  t.teardown(() => sim.stop());
   const hook = await receiver(t, () => ({ status: 200 }));
-
-  const config = defaultConfig();
-  config.dataDir = t.testdir({});
-  config.http.host = '127.0.0.1';
-  config.http.port = 0;
-  config.smsc = { url: `smpp://mmsc:secret@127.0.0.1:${sim.port}` };
-  config.vasp.accounts = [account('TNN', { webhookSecret: SECRET, webhookUrl: hook.url })];
-  const gw = await startGateway({ config, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
-  t.teardown(() => gw.stop());
+  const { gw, notificationFor } = await smppVaspGateway(t, { url: hook.url, secret: SECRET });
 
   const handset = '+15550101010';
-  const pushed = new Promise<NotificationInd>((resolve) => {
-    sim.onPush((p) => {
-      if (p.to !== handset) return;
-      const pdu = decode(decodeWspPush(p.payload).body, { strict: true });
-      if (pdu.type === 'm-notification-ind') resolve(pdu);
-    });
-  });
+  const pushed = notificationFor(handset);
 
   const image = await sharp({ create: { width: 120, height: 90, channels: 3, background: { r: 0, g: 128, b: 0 } } }).jpeg().toBuffer();
   const form = new FormData();

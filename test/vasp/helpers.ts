@@ -3,6 +3,9 @@ import pino from 'pino';
 import { defaultConfig, type GatewayConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { RecordingTransport } from '../../src/mm1/transport.js';
+import { decode, type NotificationInd } from '../../protocol/mms/index.js';
+import { decodeWspPush } from '../../protocol/push/wsp-push.js';
+import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
 import { hashApiKey, hashPassword } from '../../src/vasp/accounts.js';
 import type { VaspAccount } from '../../src/vasp/config.js';
 
@@ -44,4 +47,35 @@ export async function until<T>(f: () => T | undefined | Promise<T | undefined>, 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A gateway bound over real SMPP to an SMSC simulator, one account TNN whose webhooks go to
+ * `webhookUrl` signed with `webhookSecret`; `notificationFor` resolves with the first
+ * m-notification-ind the simulator carries to `msisdn`.
+ */
+export async function smppVaspGateway(
+  t: Test,
+  webhook: { url: string; secret: string },
+): Promise<{ gw: Gateway; sim: SmscSimulator; notificationFor(msisdn: string): Promise<NotificationInd> }> {
+  const sim = new SmscSimulator({ accounts: [{ systemId: 'mmsc', password: 'secret' }], receiptDelayMs: 20 });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  const config = defaultConfig();
+  config.dataDir = t.testdir({});
+  config.http.host = '127.0.0.1';
+  config.http.port = 0;
+  config.smsc = { url: `smpp://mmsc:secret@127.0.0.1:${sim.port}` };
+  config.vasp.accounts = [account('TNN', { webhookSecret: webhook.secret, webhookUrl: webhook.url })];
+  const gw = await startGateway({ config, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
+  t.teardown(() => gw.stop());
+  const notificationFor = (msisdn: string): Promise<NotificationInd> =>
+    new Promise((resolve) => {
+      sim.onPush((p) => {
+        if (p.to !== msisdn) return;
+        const pdu = decode(decodeWspPush(p.payload).body, { strict: true });
+        if (pdu.type === 'm-notification-ind') resolve(pdu);
+      });
+    });
+  return { gw, sim, notificationFor };
 }

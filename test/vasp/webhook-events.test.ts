@@ -6,17 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import t, { type Test } from 'tap';
-import pino from 'pino';
 import { Redis } from 'ioredis';
 import { decode, encode, type NotificationInd, type RetrieveConf } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
-import { defaultConfig, type GatewayConfig } from '../../src/config/index.js';
-import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
-import { startGateway, type Gateway } from '../../src/gateway.js';
+import { type GatewayConfig } from '../../src/config/index.js';
+import type { Gateway } from '../../src/gateway.js';
 import { RecordingTransport } from '../../src/mm1/transport.js';
 import { webhookSignature } from '../../src/vasp/reports.js';
 import { deleteKeys, findRedis } from '../support/redis.js';
-import { account, bearer, until, vaspGateway } from './helpers.js';
+import { account, bearer, smppVaspGateway, until, vaspGateway } from './helpers.js';
 import { receiver, type Received } from './receiver.js';
 
 const SECRET = 'state-events-secret-0123456789';
@@ -68,27 +66,11 @@ function fastRetries(c: GatewayConfig): void {
 }
 
 t.test('over SMPP: notified, deferred, retrieved and acknowledged reach the webhook once each, signed, in sequence', async (t) => {
-  const sim = new SmscSimulator({ accounts: [{ systemId: 'mmsc', password: 'secret' }], receiptDelayMs: 20 });
-  await sim.start();
-  t.teardown(() => sim.stop());
   const hook = await receiver(t, () => ({ status: 200 }));
-  const config = defaultConfig();
-  config.dataDir = t.testdir({});
-  config.http.host = '127.0.0.1';
-  config.http.port = 0;
-  config.smsc = { url: `smpp://mmsc:secret@127.0.0.1:${sim.port}` };
-  config.vasp.accounts = [account('TNN', { webhookSecret: SECRET, webhookUrl: hook.url })];
-  const gw = await startGateway({ config, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
-  t.teardown(() => gw.stop());
+  const { gw, notificationFor } = await smppVaspGateway(t, { url: hook.url, secret: SECRET });
 
   const handset = '+15550102020';
-  const pushed = new Promise<NotificationInd>((resolve) => {
-    sim.onPush((p) => {
-      if (p.to !== handset) return;
-      const pdu = decode(decodeWspPush(p.payload).body, { strict: true });
-      if (pdu.type === 'm-notification-ind') resolve(pdu);
-    });
-  });
+  const pushed = notificationFor(handset);
   const sent = await send(gw, { to: [handset], text: 'events please', events: ['delivery-report', 'notified', 'deferred', 'final'] });
   t.equal(sent.status, 202);
   const { messageId } = (await sent.json()) as { messageId: string };
