@@ -9,6 +9,7 @@ import {
   writeEncodedString,
   readMultipart,
   writeMultipart,
+  isMultipart,
   type Part,
 } from '../../protocol/wsp/index.js';
 
@@ -156,4 +157,27 @@ t.test('multipart', async (t) => {
   const lenient = readMultipart(reader('02' + entry), { strict: false, warn: (_o, _f, r) => warnings.push(r), depth: 0 });
   t.equal(lenient.length, 1, 'count one too high: the present part is kept');
   t.match(warnings[0], /1 of 2/);
+});
+
+t.test('multipart parts with unreadable headers', async (t) => {
+  // Part 1: a Content-Type whose Value-length (5) overruns the 2 header octets; part 2: text/plain,
+  // then a code page shift nothing in MMS uses.
+  const input = '02 02 02 0500 4142 02 01 8301 43';
+  const warnings: string[] = [];
+  const parts = readMultipart(reader(input), { strict: false, warn: (_o, f, r) => warnings.push(`${f}: ${r}`), depth: 0 });
+  t.same(parts.map((p) => p.contentType), [{ type: 'application/octet-stream', params: {} }, { type: 'text/plain', params: {} }], 'unreadable Content-Type: kept as octet-stream; readable one kept');
+  t.same(parts.map((p) => Buffer.from(p.data).toString()), ['AB', 'C'], 'both parts keep their data');
+  t.equal(warnings.length, 2);
+  t.match(warnings[0], /part 1 Content-Type: Value-length 5 exceeds/);
+  t.match(warnings[1], /code page shift/);
+  t.throws(() => readMultipart(reader(input), { strict: true, warn: () => {}, depth: 0 }), DecodeError, 'strict: refused');
+});
+
+t.test('isMultipart: both multipart families, media types case-insensitive', async (t) => {
+  for (const type of ['application/vnd.wap.multipart.related', 'application/vnd.wap.multipart.mixed', 'multipart/mixed', 'Multipart/Related', 'APPLICATION/VND.WAP.MULTIPART.ALTERNATIVE']) {
+    t.ok(isMultipart(type), type);
+  }
+  for (const type of ['application/smil', 'text/plain', 'image/jpeg', 'application/vnd.wap.multipart', 'x-multipart/mixed', 'application/multipart.related', '']) {
+    t.notOk(isMultipart(type), type);
+  }
 });
