@@ -118,6 +118,11 @@ t.test('content-type', async (t) => {
   // Two-octet well-known code (text/calendar 0x0305)
   t.equal(readContentType(reader('03 02 0305')).type, 'text/calendar');
   t.throws(() => readContentType(reader('05 83 81')), DecodeError, 'length beyond data');
+  // Media types, parameter names and charset names are case-insensitive: upper case encodes as lower.
+  const mixed = { type: 'Text/Plain', params: { Charset: 'UTF-8', NAME: 'a.txt', Type: 'Application/SMIL' } };
+  const lower = { type: 'text/plain', params: { charset: 'utf-8', name: 'a.txt', type: 'Application/SMIL' } };
+  t.equal(written((w) => writeContentType(w, mixed)), written((w) => writeContentType(w, lower)), 'case-folded on encode');
+  t.equal(written((w) => writeContentType(w, mixed)).slice(2, 10), '83' + '81ea' + '85', 'well-known codes for the folded names (text/plain, charset utf-8, name)');
 });
 
 t.test('multipart', async (t) => {
