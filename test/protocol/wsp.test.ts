@@ -79,6 +79,15 @@ t.test('text strings', async (t) => {
   t.throws(() => long.textString(), /longer than 50/, 'string length limit');
 });
 
+t.test('text values on and across text window boundaries', async (t) => {
+  // The reader makes strings from windows of the input: values before, across, longer than and far
+  // past a window must come out whole, in any order of reading.
+  const values = ['a'.repeat(250), 'bcdefghijklmnopq', 'x'.repeat(600), 'tail', 'y'.repeat(255), 'z'];
+  const r = reader(Buffer.from(values.map((v) => v + '\0').join(''), 'latin1'));
+  t.same(values.map(() => r.textString()), values);
+  t.ok(r.atEnd());
+});
+
 t.test('encoded-string-value', async (t) => {
   // Subject "Café" as UTF-8: 96 07 EA 43 61 66 C3 A9 00 (without the header octet)
   t.equal(written((w) => writeEncodedString(w, 'Café', 'Subject')), '07ea436166c3a900');
