@@ -3,21 +3,8 @@
  *   npm run bench:codec            (VECTOR_DIR to reuse generated vectors, ROUNDS, SECONDS per round)
  * Prints per-round figures, then one JSON line with the medians in ops/s.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { decode, encode, MmsEncoder, type SendReq } from '../protocol/mms/index.js';
-
-function vectors(): string {
-  const dir = process.env.VECTOR_DIR ?? join(tmpdir(), 'mmsc-perf-vectors');
-  if (!existsSync(join(dir, 'manifest.json'))) {
-    mkdirSync(dir, { recursive: true });
-    const script = resolve(process.env.MMS_SHARED_DIR ?? resolve(import.meta.dirname, '../../../shared'), 'bench/perf-vectors.py');
-    execFileSync('python3', [script, dir], { stdio: 'ignore' });
-  }
-  return dir;
-}
+import { buildSendReq as buildSendReqOf, loadVectors } from './codec-vectors.js';
 
 /** Runs fn repeatedly for `seconds`, returns ops/s. Checks a result so the work cannot be elided. */
 function measure(fn: () => number, seconds: number): number {
@@ -44,53 +31,10 @@ const median = (xs: number[]): number => {
 };
 
 function main(): void {
-  const dir = vectors();
-  const rc = readFileSync(join(dir, 'retrieve-conf-100k.mms'));
-  const ni = readFileSync(join(dir, 'notification-ind.mms'));
-  const smil = readFileSync(join(dir, 'part-smil.smil'));
-  const jpeg = readFileSync(join(dir, 'part-image.jpg'));
-  const text = readFileSync(join(dir, 'part-text.txt'));
-  const expected = readFileSync(join(dir, 'send-req-100k.mms'));
+  const { retrieveConf: rc, notification: ni, smil, jpeg, text, sendReq: expected } = loadVectors();
 
   const encoder = new MmsEncoder();
-  const buildSendReq = (): SendReq => {
-    const pdu: SendReq = {
-      type: 'm-send-req',
-      transactionId: 'T-bench-000000000001',
-      mmsVersion: '1.2',
-      date: 1700000000,
-      from: '+15551234567/TYPE=PLMN',
-      to: ['+15557654321/TYPE=PLMN'],
-      subject: 'Perf anchor \u2014 photo \u00e9t\u00e9',
-      messageClass: 'personal',
-      expiry: { kind: 'relative', value: 7 * 24 * 3600 },
-      priority: 'normal',
-      deliveryReport: false,
-      readReport: false,
-      contentType: { type: 'application/vnd.wap.multipart.related', params: { type: 'application/smil', start: '<smil>' } },
-      parts: [
-        {
-          contentType: { type: 'application/smil', params: { charset: 'utf-8', name: 'smil.smil' } },
-          contentLocation: 'smil.smil',
-          contentId: '<smil>',
-          data: smil,
-        },
-        {
-          contentType: { type: 'image/jpeg', params: { name: 'image1.jpg' } },
-          contentLocation: 'image1.jpg',
-          contentId: '<image1>',
-          data: jpeg,
-        },
-        {
-          contentType: { type: 'text/plain', params: { charset: 'utf-8', name: 'text1.txt' } },
-          contentLocation: 'text1.txt',
-          contentId: '<text1>',
-          data: text,
-        },
-      ],
-    };
-    return pdu;
-  };
+  const buildSendReq = (): SendReq => buildSendReqOf(smil, jpeg, text);
   // The hot-path API (reused output area) and the allocating one (a fresh buffer per PDU).
   const composeSendReq = (): Buffer => encoder.encode(buildSendReq());
   const composeSendReqFresh = (): Buffer => encode(buildSendReq());

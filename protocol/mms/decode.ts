@@ -162,8 +162,9 @@ export function decode(input: Uint8Array, opts?: MmsDecodeOptions): MmsPdu {
   }
   if (unknown) pdu.unknownHeaders = unknown;
 
-  const [low, high] = MANDATORY_BITS[typeCode - 0x80]!;
-  if ((seenLow & low) >>> 0 !== low || (seenHigh & high) >>> 0 !== high) {
+  // Indexed, not destructured: array destructuring runs the iterator protocol on every decode.
+  const mandatory = MANDATORY_BITS[typeCode - 0x80]!;
+  if ((seenLow & mandatory[0]) >>> 0 !== mandatory[0] || (seenHigh & mandatory[1]) >>> 0 !== mandatory[1]) {
     const missing = missingMandatory(pdu as unknown as MmsPdu);
     if (missing.length > 0) deviation(input.length, missing.join(', '), `mandatory for ${type} but missing`);
   }

@@ -16,13 +16,14 @@ const PREFERRED = [
   'deliveryTime', 'priority', 'senderVisibility', 'deliveryReport', 'readReport', 'reportAllowed',
   'status', 'retrieveStatus', 'retrieveText', 'readStatus',
 ];
-const BODY_HEADERS = [
+const BODY_HEADERS: readonly HeaderDef[] = [
   ...PREFERRED.map((f) => HEADERS.find((h) => h.field === f)!),
   ...HEADERS.filter((h) => !SKIP.has(h.code) && !PREFERRED.includes(h.field) && h.field !== 'contentLocation'),
   HEADERS.find((h) => h.field === 'contentLocation')!,
 ];
-/** Field name -> [emit position, definition]. */
-const EMIT_SLOT: ReadonlyMap<string, readonly [number, HeaderDef]> = new Map(BODY_HEADERS.map((h, i) => [h.field, [i, h] as const]));
+/** Field name -> emit position (index in BODY_HEADERS; fewer than 64, so two 32-bit masks cover them). */
+const EMIT_SLOT: ReadonlyMap<string, number> = new Map(BODY_HEADERS.map((h, i) => [h.field, i]));
+if (BODY_HEADERS.length > 64) throw new Error('emit slots exceed the two 32-bit masks of writePdu');
 
 /**
  * Encodes a PDU: Message-Type, Transaction-ID, MMS-Version first, Content-Type last with the body
@@ -62,26 +63,18 @@ function writePdu(writer: WspWriter, pdu: MmsPdu): void {
   }
   w.u8(H.mmsVersion);
   HEADERS[H.mmsVersion - 0x81]!.codec.write(w, pdu.mmsVersion, 'X-Mms-MMS-Version');
-  // Visit only the fields the PDU has (a dozen), not all 60 table rows, then emit in slot order.
-  const present: Array<readonly [number, HeaderDef]> = [];
+  // Visit only the fields the PDU has (a dozen), not all 59 table rows: each sets the bit of its emit
+  // slot, and reading the bits from the lowest emits them in slot order with no array and no sort.
+  let low = 0;
+  let high = 0;
   for (const key in rec) {
     const slot = EMIT_SLOT.get(key);
-    if (slot !== undefined && rec[key] !== undefined) present.push(slot);
+    if (slot === undefined || rec[key] === undefined) continue;
+    if (slot < 32) low |= 1 << slot;
+    else high |= 1 << (slot - 32);
   }
-  present.sort((a, b) => a[0] - b[0]);
-  for (const [, h] of present) {
-    const value = rec[h.field];
-    if (h.multi) {
-      if (!Array.isArray(value)) throw new EncodeError(h.wireName, 'expected a list');
-      for (const item of value) {
-        w.u8(h.code);
-        h.codec.write(w, item, h.wireName);
-      }
-    } else {
-      w.u8(h.code);
-      h.codec.write(w, value, h.wireName);
-    }
-  }
+  writeSlots(w, rec, low, 0);
+  writeSlots(w, rec, high, 32);
   for (const u of pdu.unknownHeaders ?? []) {
     if ('code' in u) {
       w.u8(u.code);
@@ -98,5 +91,24 @@ function writePdu(writer: WspWriter, pdu: MmsPdu): void {
     else if (pdu.body) w.body(pdu.body);
   } else if (pdu.parts || pdu.body) {
     throw new EncodeError('Content-Type', 'a body needs a Content-Type');
+  }
+}
+
+/** Writes the headers whose emit slots are the set bits of `bits` (slot = base + bit), lowest first. */
+function writeSlots(w: WspWriter, rec: Record<string, unknown>, bits: number, base: number): void {
+  while (bits !== 0) {
+    const h = BODY_HEADERS[base + 31 - Math.clz32(bits & -bits)]!;
+    bits &= bits - 1;
+    const value = rec[h.field];
+    if (h.multi) {
+      if (!Array.isArray(value)) throw new EncodeError(h.wireName, 'expected a list');
+      for (const item of value) {
+        w.u8(h.code);
+        h.codec.write(w, item, h.wireName);
+      }
+    } else {
+      w.u8(h.code);
+      h.codec.write(w, value, h.wireName);
+    }
   }
 }

@@ -54,9 +54,12 @@ export function charsetName(mib: number): string {
 }
 
 export function charsetMib(name: string): number | undefined {
-  const n = name.toLowerCase();
-  const direct = BY_NAME.get(n);
+  // Names are nearly always lower case already: the lower-cased copy only on a miss.
+  const direct = BY_NAME.get(name);
   if (direct !== undefined) return direct;
+  const n = name.toLowerCase();
+  const folded = BY_NAME.get(n);
+  if (folded !== undefined) return folded;
   const m = /^mib-(\d+)$/.exec(n);
   if (m) return Number(m[1]);
   if (n === 'utf8') return 106;

@@ -62,7 +62,8 @@ export function mediaTypeOf(code: number): string {
 
 /** The one-octet code for a media type, or undefined when it must be sent as text. */
 export function mediaCodeOf(type: string): number | undefined {
-  const c = CODE_OF.get(type.toLowerCase());
+  // Media types are nearly always lower case already: the lower-cased copy only on a miss.
+  const c = CODE_OF.get(type) ?? CODE_OF.get(type.toLowerCase());
   if (c !== undefined) return c;
   const m = /^application\/x-wsp-code-([0-9a-f]+)$/.exec(type);
   return m ? parseInt(m[1]!, 16) : undefined;

@@ -34,12 +34,11 @@ export type Warn = (offset: number, field: string, reason: string) => void;
 
 const DISPOSITIONS = ['form-data', 'attachment', 'inline'];
 
+/** Media types are case-insensitive ASCII (RFC 2045 5.1): /i folds exactly that, with no lower-cased copy. */
+const MULTIPART = /^(?:application\/vnd\.wap\.multipart\.|multipart\/)/i;
+
 export function isMultipart(type: string): boolean {
-  // Media types arrive in lower case (well-known codes expand to lower case): no copy then.
-  if (type.startsWith('application/vnd.wap.multipart.') || type.startsWith('multipart/')) return true;
-  const t = type.toLowerCase();
-  if (t === type) return false;
-  return t.startsWith('application/vnd.wap.multipart.') || t.startsWith('multipart/');
+  return MULTIPART.test(type);
 }
 
 function readDisposition(r: WspReader): ContentDisposition {
@@ -152,18 +151,18 @@ export function readMultipart(r: WspReader, opts: MultipartOptions): Part[] {
     }
     const headersStart = r.pos;
     const prev = r.limitTo(headersLen);
-    let contentType: ContentType = { type: 'application/octet-stream', params: {} };
     // `data` is set below in every path that keeps the part; r.buf holds its place (no view made).
-    const part: Part = { contentType, data: r.buf };
+    // The content type is read before the part exists so that the usual part builds no placeholder.
+    let part: Part | undefined;
     try {
       r.field = label.contentType;
-      contentType = readContentType(r);
-      part.contentType = contentType;
+      part = { contentType: readContentType(r), data: r.buf };
       readPartHeaders(r, part);
     } catch (e) {
       if (opts.strict || !(e instanceof DecodeError)) throw e;
       // AOSP's fallback: keep the part with what could be read; its data is still delimited.
       opts.warn(e.offset, e.field, e.reason);
+      part ??= { contentType: { type: 'application/octet-stream', params: {} }, data: r.buf };
     }
     r.pos = headersStart + headersLen;
     r.end = prev;

@@ -150,11 +150,14 @@ export function readParams(r: WspReader, into: Params): void {
   }
 }
 
+/** Parameter names writeParams knows, in lower case: a key found here needs no lower-cased copy. */
+const KNOWN_NAMES: ReadonlySet<string> = new Set(['type', ...EMIT.keys()]);
+
 export function writeParams(w: WspWriter, params: Params): void {
   for (const key in params) {
     const value = params[key];
     if (value === undefined) continue;
-    const name = key.toLowerCase();
+    const name = KNOWN_NAMES.has(key) ? key : key.toLowerCase();
     if (name === 'type') {
       // multipart/related type (0x09, Constrained-encoding); a number is the generic Type (0x03).
       if (typeof value === 'number') {

@@ -9,6 +9,7 @@ import {
   writeEncodedString,
   readMultipart,
   writeMultipart,
+  isMultipart,
   type Part,
 } from '../../protocol/wsp/index.js';
 
@@ -78,6 +79,15 @@ t.test('text strings', async (t) => {
   t.throws(() => long.textString(), /longer than 50/, 'string length limit');
 });
 
+t.test('text values on and across text window boundaries', async (t) => {
+  // The reader makes strings from windows of the input: values before, across, longer than and far
+  // past a window must come out whole, in any order of reading.
+  const values = ['a'.repeat(250), 'bcdefghijklmnopq', 'x'.repeat(600), 'tail', 'y'.repeat(255), 'z'];
+  const r = reader(Buffer.from(values.map((v) => v + '\0').join(''), 'latin1'));
+  t.same(values.map(() => r.textString()), values);
+  t.ok(r.atEnd());
+});
+
 t.test('encoded-string-value', async (t) => {
   // Subject "Café" as UTF-8: 96 07 EA 43 61 66 C3 A9 00 (without the header octet)
   t.equal(written((w) => writeEncodedString(w, 'Café', 'Subject')), '07ea436166c3a900');
@@ -117,6 +127,11 @@ t.test('content-type', async (t) => {
   // Two-octet well-known code (text/calendar 0x0305)
   t.equal(readContentType(reader('03 02 0305')).type, 'text/calendar');
   t.throws(() => readContentType(reader('05 83 81')), DecodeError, 'length beyond data');
+  // Media types, parameter names and charset names are case-insensitive: upper case encodes as lower.
+  const mixed = { type: 'Text/Plain', params: { Charset: 'UTF-8', NAME: 'a.txt', Type: 'Application/SMIL' } };
+  const lower = { type: 'text/plain', params: { charset: 'utf-8', name: 'a.txt', type: 'Application/SMIL' } };
+  t.equal(written((w) => writeContentType(w, mixed)), written((w) => writeContentType(w, lower)), 'case-folded on encode');
+  t.equal(written((w) => writeContentType(w, mixed)).slice(2, 10), '83' + '81ea' + '85', 'well-known codes for the folded names (text/plain, charset utf-8, name)');
 });
 
 t.test('multipart', async (t) => {
@@ -156,4 +171,27 @@ t.test('multipart', async (t) => {
   const lenient = readMultipart(reader('02' + entry), { strict: false, warn: (_o, _f, r) => warnings.push(r), depth: 0 });
   t.equal(lenient.length, 1, 'count one too high: the present part is kept');
   t.match(warnings[0], /1 of 2/);
+});
+
+t.test('multipart parts with unreadable headers', async (t) => {
+  // Part 1: a Content-Type whose Value-length (5) overruns the 2 header octets; part 2: text/plain,
+  // then a code page shift nothing in MMS uses.
+  const input = '02 02 02 0500 4142 02 01 8301 43';
+  const warnings: string[] = [];
+  const parts = readMultipart(reader(input), { strict: false, warn: (_o, f, r) => warnings.push(`${f}: ${r}`), depth: 0 });
+  t.same(parts.map((p) => p.contentType), [{ type: 'application/octet-stream', params: {} }, { type: 'text/plain', params: {} }], 'unreadable Content-Type: kept as octet-stream; readable one kept');
+  t.same(parts.map((p) => Buffer.from(p.data).toString()), ['AB', 'C'], 'both parts keep their data');
+  t.equal(warnings.length, 2);
+  t.match(warnings[0], /part 1 Content-Type: Value-length 5 exceeds/);
+  t.match(warnings[1], /code page shift/);
+  t.throws(() => readMultipart(reader(input), { strict: true, warn: () => {}, depth: 0 }), DecodeError, 'strict: refused');
+});
+
+t.test('isMultipart: both multipart families, media types case-insensitive', async (t) => {
+  for (const type of ['application/vnd.wap.multipart.related', 'application/vnd.wap.multipart.mixed', 'multipart/mixed', 'Multipart/Related', 'APPLICATION/VND.WAP.MULTIPART.ALTERNATIVE']) {
+    t.ok(isMultipart(type), type);
+  }
+  for (const type of ['application/smil', 'text/plain', 'image/jpeg', 'application/vnd.wap.multipart', 'x-multipart/mixed', 'application/multipart.related', '']) {
+    t.notOk(isMultipart(type), type);
+  }
 });
