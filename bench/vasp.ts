@@ -25,9 +25,16 @@ function restBody(batch: number, seed: number): string {
   return JSON.stringify({ to: numbers(batch, seed), subject: 'bench', text: 'A message for a benchmark, about the size of a short promotion.' });
 }
 
+/**
+ * Rewritten per request: a SubmitReq repeated with its TransactionID, recipients and content is a
+ * retransmission that the gateway answers without creating anything, which is not the send path.
+ */
+const TID_PLACEHOLDER = 'b-000000000000';
+let tidCounter = 0;
+
 function mm7Body(batch: number, seed: number): { contentType: string; body: string } {
   const to = numbers(batch, seed).map((n) => `<Number>${n}</Number>`).join('');
-  const env = `<?xml version="1.0"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Header><TransactionID xmlns="${NS}">b</TransactionID></env:Header><env:Body><SubmitReq xmlns="${NS}"><MM7Version>5.3.0</MM7Version><SenderIdentification><VASPID>bench</VASPID><SenderAddress><ShortCode>12345</ShortCode></SenderAddress></SenderIdentification><Recipients><To>${to}</To></Recipients><Subject>bench</Subject><Content href="cid:mm"/></SubmitReq></env:Body></env:Envelope>`;
+  const env = `<?xml version="1.0"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Header><TransactionID xmlns="${NS}">${TID_PLACEHOLDER}</TransactionID></env:Header><env:Body><SubmitReq xmlns="${NS}"><MM7Version>5.3.0</MM7Version><SenderIdentification><VASPID>bench</VASPID><SenderAddress><ShortCode>12345</ShortCode></SenderAddress></SenderIdentification><Recipients><To>${to}</To></Recipients><Subject>bench</Subject><Content href="cid:mm"/></SubmitReq></env:Body></env:Envelope>`;
   const body = `--BB\r\nContent-Type: text/xml\r\nContent-ID: <env>\r\n\r\n${env}\r\n--BB\r\nContent-Type: text/plain\r\nContent-ID: <mm>\r\n\r\nA message for a benchmark, about the size of a short promotion.\r\n--BB--\r\n`;
   return { contentType: 'multipart/related; type="text/xml"; start="<env>"; boundary=BB', body };
 }
@@ -106,7 +113,22 @@ async function main(): Promise<void> {
     });
     const mm7 = (batch: number) => (s: number) => {
       const b = mm7Body(batch, s);
-      return { url: `${base}/mm7`, method: 'POST' as const, headers: { authorization: `Basic ${Buffer.from('bench:bench').toString('base64')}`, 'content-type': b.contentType }, body: b.body };
+      const template = Buffer.from(b.body, 'latin1');
+      const at = template.indexOf(TID_PLACEHOLDER, 0, 'latin1');
+      return {
+        url: `${base}/mm7`,
+        method: 'POST' as const,
+        headers: { authorization: `Basic ${Buffer.from('bench:bench').toString('base64')}`, 'content-type': b.contentType },
+        requests: [
+          {
+            setupRequest: (req: autocannon.Request) => {
+              const body = Buffer.from(template);
+              body.write(`b-${String(++tidCounter).padStart(TID_PLACEHOLDER.length - 2, '0')}`, at, 'latin1');
+              return { ...req, body };
+            },
+          },
+        ],
+      };
     };
     // Warm-up (not measured): the first seconds after start run cold code and a cold LMDB map.
     await autocannon({ connections: 8, duration: 3, ...rest(1)(++seed) });
