@@ -136,7 +136,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   notifier.target = vasp.moNotifier(handsetNotifier);
   runner.start();
   const sweeper = setInterval(() => {
-    store.sweep(Date.now()).catch((err) => logger.warn({ err }, 'store sweep failed'));
+    store.sweep((opts.clock ?? Date.now)()).catch((err) => logger.warn({ err }, 'store sweep failed'));
   }, 60_000);
   sweeper.unref();
   logger.info({ url, publicUrl: config.http.publicUrl, transport: transport.name }, 'gateway listening');
