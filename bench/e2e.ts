@@ -10,7 +10,7 @@
  * to profile the gateways).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -19,6 +19,7 @@ import { formatLoadReport, runLoad, type LoadReport } from '../src/emulator/load
 import { Mm1Client } from '../src/emulator/mm1-client.js';
 import { SimulatorPushSource } from '../src/emulator/receiver.js';
 import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
+import { cpuSeconds, loadAverage } from './proc-stats.js';
 import { untilHealthy } from './until-healthy.js';
 
 const DURATION = Number(process.env.DURATION ?? 15);
@@ -105,24 +106,6 @@ function figures(r: LoadReport): Figures {
 
 let msisdnBlock = 0;
 const cpuNotes: Record<string, unknown> = {};
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-function loadAverage(): string {
-  try {
-    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  } catch {
-    return '?';
-  }
-}
 
 /** One measurement against `nodes` (load split across them), each with fresh handset numbers. */
 async function measure(label: string, nodes: Node[], sim: SmscSimulator, rate: number, seconds: number): Promise<LoadReport> {

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
 import { decode, encode, type NotificationInd } from '../protocol/mms/index.js';
 import { decodeWspPush } from '../protocol/push/wsp-push.js';
+import { cpuSeconds } from './proc-stats.js';
 import { untilHealthy } from './until-healthy.js';
 
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -52,6 +53,8 @@ interface Figures {
   p99: number;
   non2xx: number;
   errors: number;
+  /** CPU the server process used during the run, % of one core (Linux /proc). */
+  serverCpuPercent: number;
 }
 
 let tidCounter = 0;
@@ -76,10 +79,16 @@ function fresh(body: Buffer): Pick<autocannon.Options, 'requests'> {
   };
 }
 
+/** The process whose CPU a scenario reports (the server it targets). */
+let measured: ChildProcess | undefined;
+
 async function run(name: string, opts: autocannon.Options): Promise<Figures> {
+  const cpu0 = measured?.pid ? cpuSeconds(measured.pid) : NaN;
+  const t0 = Date.now();
   const r = await autocannon({ connections: 20, duration: DURATION, ...opts });
-  const f = { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
-  console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  non-2xx ${f.non2xx} errors ${f.errors}`);
+  const cpu = measured?.pid ? Math.round(((cpuSeconds(measured.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100) : NaN;
+  const f = { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, serverCpuPercent: cpu };
+  console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  non-2xx ${f.non2xx} errors ${f.errors}  server CPU ${cpu}% of a core`);
   return f;
 }
 
@@ -107,7 +116,9 @@ async function main(): Promise<void> {
   const results: Record<string, Figures> = {};
   try {
     const small = sendReq(2048, 1);
+    measured = trivial;
     results.trivialPost2k = await run('trivial Fastify POST 2 KB', { url: 'http://127.0.0.1:18091/mms', method: 'POST', headers, body: small });
+    measured = gw;
     results.sendReq2k = await run('m-send-req 2 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(small) });
     results.sendReq100k = await run('m-send-req 100 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(sendReq(100 * 1024, 2)), connections: 10 });
     results.sendReq2kAt1000 = await run('m-send-req 2 KB at 1,000 req/s', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(small), overallRate: 1000 });
