@@ -180,9 +180,7 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
             origin: { kind: 'mm1', address: identity.address, userAgent: req.headers['user-agent'] },
             extraHeaders: (pdu.unknownHeaders ?? []).flatMap((u) => ('name' in u ? [{ name: u.name, value: u.value }] : [])),
           };
-          const limits = { maxRecipients: config.maxRecipients };
-          // A request without a transaction id cannot be told from another one.
-          result = windowMs > 0 && tid ? await relay.submitOnce(input, limits, { kind: 'mm1-send', sender: identity.address, requestId: tid, windowMs }) : await relay.submit(input, limits);
+          result = await relay.submitOnce(input, { maxRecipients: config.maxRecipients }, { kind: 'mm1-send', sender: identity.address, requestId: tid, windowMs });
         } catch (e) {
           if (e instanceof SubmitError) throw new Refusal(REFUSAL_STATUS[e.reason], e.reason, e.message);
           log.error({ tid, err: e }, 'm-send-req could not be stored');
@@ -270,7 +268,7 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
             reportAllowed: pdu.reportAllowed,
           },
           { maxRecipients: config.maxRecipients },
-          windowMs > 0 && pdu.transactionId ? { requestId: pdu.transactionId, windowMs } : undefined,
+          { requestId: pdu.transactionId, windowMs },
         );
         if (result === 'not-found') return conf('error-permanent-message-not-found');
         if (result === 'not-the-recipient') return conf('error-permanent-service-denied');

@@ -127,7 +127,8 @@ export class Relay {
    * As submit, for an interface whose originators retransmit a request whose answer they lost (a
    * handset re-POSTs the same m-send-req): within `id.windowMs` of the first acceptance a repeat
    * with the same content creates nothing and gets the first Message-ID back. The check is part of
-   * the store's atomic write, so a retry racing the original still yields one message.
+   * the store's atomic write, so a retry racing the original still yields one message. With a
+   * window of 0 or no request id (a request that cannot be told from another) it is plain submit.
    */
   async submitOnce(input: SubmitInput, limits: { maxRecipients: number }, id: SubmissionId): Promise<SubmitResult | Retransmission> {
     return this.accept(input, limits, id);
@@ -205,7 +206,8 @@ export class Relay {
       return rec;
     });
 
-    const outcome = await this.store.createMessage(message, input.body, recipients, jobs, once && submissionKey(once, input));
+    const checked = once !== undefined && once.windowMs > 0 && once.requestId !== '';
+    const outcome = await this.store.createMessage(message, input.body, recipients, jobs, checked ? submissionKey(once, input) : undefined);
     if (!outcome.created) {
       // Each interface logs the retransmission with its own transaction details.
       this.log.debug({ msgId: outcome.existing, from: input.from, origin: input.origin.kind }, 'retransmission: nothing created');

@@ -11,7 +11,9 @@ export interface SubmissionId {
   /** Keeps kinds of request apart (an m-send-req and an m-forward-req may share a TID). */
   kind: 'mm1-send' | 'mm1-forward' | 'mm7-submit';
   sender: string;
+  /** '' = the originator gave none: nothing to recognise a repeat by, so no check. */
   requestId: string;
+  /** 0 = the check is off. */
   windowMs: number;
 }
 

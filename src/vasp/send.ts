@@ -145,28 +145,24 @@ export class VaspSender {
     const at = (ms: number): TimeValue => ({ kind: 'absolute', seconds: ms / 1000 });
     try {
       const input: SubmitInput = {
-          from: sender.address,
-          to: accepted.filter((a) => a.field === 'to').map((a) => a.address),
-          cc: accepted.filter((a) => a.field === 'cc').map((a) => a.address),
-          bcc: accepted.filter((a) => a.field === 'bcc').map((a) => a.address),
-          subject: req.subject !== undefined ? { text: req.subject, charset: 'utf-8' } : undefined,
-          messageClass: req.messageClass,
-          priority: req.priority,
-          deliveryReport: req.deliveryReport,
-          readReport: req.readReport,
-          expiry: req.expiresAt !== undefined ? at(req.expiresAt) : undefined,
-          deliveryTime: notBefore !== undefined ? at(notBefore) : undefined,
-          contentType: req.content.contentType,
-          body: req.content.body,
-          mmsVersion: '1.2',
-          origin: req.origin,
+        from: sender.address,
+        to: accepted.filter((a) => a.field === 'to').map((a) => a.address),
+        cc: accepted.filter((a) => a.field === 'cc').map((a) => a.address),
+        bcc: accepted.filter((a) => a.field === 'bcc').map((a) => a.address),
+        subject: req.subject !== undefined ? { text: req.subject, charset: 'utf-8' } : undefined,
+        messageClass: req.messageClass,
+        priority: req.priority,
+        deliveryReport: req.deliveryReport,
+        readReport: req.readReport,
+        expiry: req.expiresAt !== undefined ? at(req.expiresAt) : undefined,
+        deliveryTime: notBefore !== undefined ? at(notBefore) : undefined,
+        contentType: req.content.contentType,
+        body: req.content.body,
+        mmsVersion: '1.2',
+        origin: req.origin,
       };
-      const limits = { maxRecipients: this.d.maxRecipients };
       const windowMs = (this.d.retransmissionWindowSeconds ?? 0) * 1000;
-      const result =
-        req.requestId && windowMs > 0
-          ? await this.d.relay.submitOnce(input, limits, { kind: 'mm7-submit', sender: account.id, requestId: req.requestId, windowMs })
-          : await this.d.relay.submit(input, limits);
+      const result = await this.d.relay.submitOnce(input, { maxRecipients: this.d.maxRecipients }, { kind: 'mm7-submit', sender: account.id, requestId: req.requestId ?? '', windowMs });
       if (result.retransmission) {
         // Nothing was created: the throughput and quota this request took are not spent.
         await limit.release();
