@@ -197,10 +197,10 @@ export function mm7Routes(deps: Mm7RouteDeps): FastifyPluginAsync {
         // The VASP missed our SubmitRsp and sent the request again: same answer, no second message.
         metrics.retransmissions.inc({ pdu: 'mm7-submit' });
         req.log.info({ vasp: account.id, tid: a.transactionId, msgId: out.messageId }, 'MM7 SubmitReq retransmission: answered with the first MessageID, nothing created');
-        return refused.length ? rsp(Mm7Status.PartialSuccess, details, out.messageId) : rsp(Mm7Status.Success, undefined, out.messageId);
+      } else {
+        metrics.accepted.inc({ interface: 'mm7' });
+        req.log.info({ vasp: account.id, tid: a.transactionId, msgId: out.messageId, recipients: accepted, refused: refused.length, size, deferredUntil: out.deferredUntil }, 'MM7 SubmitReq accepted');
       }
-      metrics.accepted.inc({ interface: 'mm7' });
-      req.log.info({ vasp: account.id, tid: a.transactionId, msgId: out.messageId, recipients: accepted, refused: refused.length, size, deferredUntil: out.deferredUntil }, 'MM7 SubmitReq accepted');
       // TS 23.140: 1100 when some recipients were not accepted; Details says which and why.
       return refused.length ? rsp(Mm7Status.PartialSuccess, details, out.messageId) : rsp(Mm7Status.Success, undefined, out.messageId);
     }
