@@ -1,4 +1,5 @@
 import { arr, bool, int, obj, opt, str, type Rule } from '../config/schema.js';
+import { DEFAULT_AUTH_LIMITS, type AuthLimits } from './accounts.js';
 import { WEBHOOK_EVENTS, type WebhookEvent } from './events.js';
 
 /** A daily window during which a VASP's messages are held back (deferred until `end`). */
@@ -74,7 +75,7 @@ export interface VaspConfig {
    * Failed HTTP Basic checks (MM7) allowed per user name and per source address within the window;
    * past either, unverified passwords are refused without being hashed until the window ends.
    */
-  auth: { maxFailuresPerUser: number; maxFailuresPerSource: number; windowSeconds: number };
+  auth: AuthLimits;
   accounts: VaspAccount[];
 }
 
@@ -93,7 +94,7 @@ export function defaultVaspConfig(): VaspConfig {
     media: { maxBytes: 1_048_576, timeoutMs: 10_000, maxItems: 10, allowPrivateHosts: false },
     reports: { initialSeconds: 5, maxSeconds: 3600, maxAttempts: 12, timeoutMs: 10_000, allowPrivateHosts: false },
     idempotencyTtlSeconds: 86_400,
-    auth: { maxFailuresPerUser: 5, maxFailuresPerSource: 20, windowSeconds: 60 },
+    auth: { ...DEFAULT_AUTH_LIMITS },
     accounts: [],
   };
 }
