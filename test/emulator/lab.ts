@@ -58,12 +58,4 @@ export async function lab(t: Test, opts: { via?: 'simulator' | 'smpp'; tweak?: (
   };
 }
 
-export async function until<T>(f: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { until } from '../support/until.js';

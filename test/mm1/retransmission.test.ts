@@ -10,6 +10,7 @@ import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 import { defaultConfig, type GatewayConfig } from '../../src/config/index.js';
 import { SmscSimulator, type SimulatedPush } from '../../src/emulator/smsc-simulator.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
+import { until } from '../support/until.js';
 
 const A = '+15550000001';
 const B = '+15550000002';
@@ -75,16 +76,6 @@ function notificationsTo(pushes: SimulatedPush[], msisdn: string): NotificationI
     .filter((p) => p.to === msisdn)
     .map((p) => decode(decodeWspPush(p.payload).body, { strict: true }))
     .filter((p): p is NotificationInd => p.type === 'm-notification-ind');
-}
-
-async function until<T>(f: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function metric(gw: Gateway, line: RegExp): Promise<number> {
