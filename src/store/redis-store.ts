@@ -477,16 +477,16 @@ export class RedisStore implements Store {
     this.held.delete(job.id);
   }
 
-  /**
-   * The earliest due time of a scheduled job. Jobs held by a node are not counted: a runner finds
-   * the ones whose lease ran out on its regular poll.
-   */
   async pendingJobKeys(keys: string[]): Promise<string[]> {
     if (keys.length === 0) return [];
     const ids = await this.client.hmget(this.jobKeysKey, ...keys);
     return keys.filter((_, i) => ids[i] !== null);
   }
 
+  /**
+   * The earliest due time of a scheduled job. Jobs held by a node are not counted: a runner finds
+   * the ones whose lease ran out on its regular poll.
+   */
   async nextDueAt(): Promise<number | undefined> {
     const first = await this.client.zrange(this.queueKey, '0', '0', 'WITHSCORES');
     return first.length === 2 ? Number(first[1]) : undefined;
