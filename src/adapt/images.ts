@@ -73,11 +73,8 @@ const QUALITY_FLOOR = 30;
  */
 export async function adaptImage(input: Uint8Array, declaredType: string, t: ImageTarget): Promise<ImageResult> {
   const probe = probeImage(input);
-  if (probe && probe.width * probe.height <= t.maxInputPixels && accepts(t.accept, probe.type) && (t.budget === undefined || input.length <= t.budget)) {
-    const box = boxFor(probe.width, probe.height, t.maxImage);
-    if (probe.width <= box.w && probe.height <= box.h) {
-      return { ok: true, data: Buffer.from(input.buffer, input.byteOffset, input.byteLength), type: probe.type, changed: false, width: probe.width, height: probe.height };
-    }
+  if (probe && probe.width * probe.height <= t.maxInputPixels && accepts(t.accept, probe.type) && fitsAsIs(probe.width, probe.height, input, t)) {
+    return untouched(input, probe.type, probe.width, probe.height);
   }
   let meta: Metadata;
   try {
@@ -95,18 +92,25 @@ export async function adaptImage(input: Uint8Array, declaredType: string, t: Ima
   const format = chooseFormat(src, pages > 1, lossless, t.accept);
   if (!format) return { ok: false, reason: `no accepted image format for ${src}` };
   const box = boxFor(w0, h0, t.maxImage);
-  const fitsBox = w0 <= box.w && h0 <= box.h;
   const hasMetadata = !!(meta.exif || meta.icc || meta.xmp || meta.iptc) || (meta.orientation ?? 1) > 1;
   // CMYK JPEGs (print workflows) show as negatives or not at all on most handsets: re-encoded as sRGB.
   const cmyk = meta.space === 'cmyk';
-  if (TYPE_OF[format] === src && fitsBox && !hasMetadata && !cmyk && (t.budget === undefined || input.length <= t.budget)) {
-    return { ok: true, data: Buffer.from(input.buffer, input.byteOffset, input.byteLength), type: src, changed: false, width: w0, height: h0 };
-  }
+  if (TYPE_OF[format] === src && !hasMetadata && !cmyk && fitsAsIs(w0, h0, input, t)) return untouched(input, src, w0, h0);
   try {
     return pages > 1 && (format === 'gif' || format === 'webp') ? await animatedImage(input, format, pages, box, t) : await stillImage(input, format, box, t);
   } catch (e) {
     return { ok: false, reason: `cannot convert ${src} to ${TYPE_OF[format]}: ${(e as Error).message}` };
   }
+}
+
+/** Within the handset's resolution (either orientation) and its octet budget as it is. */
+function fitsAsIs(w: number, h: number, input: Uint8Array, t: ImageTarget): boolean {
+  const box = boxFor(w, h, t.maxImage);
+  return w <= box.w && h <= box.h && (t.budget === undefined || input.length <= t.budget);
+}
+
+function untouched(input: Uint8Array, type: string, width: number, height: number): ImageResult {
+  return { ok: true, data: Buffer.from(input.buffer, input.byteOffset, input.byteLength), type, changed: false, width, height };
 }
 
 async function stillImage(input: Uint8Array, format: OutFormat, box: Dimensions, t: ImageTarget): Promise<ImageResult> {
