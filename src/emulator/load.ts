@@ -313,8 +313,9 @@ const SMALL_JPEG = Buffer.from(
 
 /**
  * A decodable JPEG of `size` octets (at least SMALL_JPEG's 269; up to 3 more when the padding would
- * be shorter than a segment): the small image padded with comment (COM) segments behind its SOI. Load media must be a real image: the MMSC under test
- * decodes what it adapts, and garbage would measure its error path instead of its delivery path.
+ * be shorter than a segment): the small image padded with comment (COM) segments behind its SOI.
+ * Load media must be a real image: the MMSC under test decodes what it adapts, and garbage would
+ * measure its error path instead of its delivery path.
  */
 export function loadJpeg(size: number): Buffer {
   if (size <= SMALL_JPEG.length) return SMALL_JPEG;
