@@ -1,15 +1,16 @@
 /**
  * MM1 HTTP benchmark (issue 3): autocannon on loopback against a gateway in its own process
- * (embedded LMDB store, SMPP to an SMSC simulator in this process), and a trivial Fastify route as
+ * (embedded LMDB store, SMPP to an SMSC simulator in a third process), and a trivial Fastify route as
  * the machine's ceiling, in the same run.
  *   npm run bench:mm1        (DURATION seconds per scenario, default 10)
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
+import { createInterface } from 'node:readline';
 import { decode, encode, type NotificationInd } from '../protocol/mms/index.js';
 import { decodeWspPush } from '../protocol/push/wsp-push.js';
 import { cpuSeconds } from './proc-stats.js';
@@ -20,8 +21,8 @@ const here = import.meta.dirname;
 
 let stopping = false;
 
-function child(args: string[], env: Record<string, string>): ChildProcess {
-  const c = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+function child(args: string[], env: Record<string, string>, stdout: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+  const c = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
   c.once('exit', (code, signal) => {
     if (!stopping && signal !== 'SIGTERM') {
       console.error(`${args.join(' ')} exited (${code ?? signal})`);
@@ -81,25 +82,59 @@ function fresh(body: Buffer): Pick<autocannon.Options, 'requests'> {
 
 /** The process whose CPU a scenario reports (the server it targets). */
 let measured: ChildProcess | undefined;
+/** Messages the last scenario had accepted (2xx answers). */
+let lastAccepted = 0;
 
 async function run(name: string, opts: autocannon.Options): Promise<Figures> {
   const cpu0 = measured?.pid ? cpuSeconds(measured.pid) : NaN;
   const t0 = Date.now();
   const r = await autocannon({ connections: 20, duration: DURATION, ...opts });
   const cpu = measured?.pid ? Math.round(((cpuSeconds(measured.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100) : NaN;
+  lastAccepted = (r as unknown as Record<string, number>)['2xx'] ?? 0;
   const f = { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, serverCpuPercent: cpu };
   console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  non-2xx ${f.non2xx} errors ${f.errors}  server CPU ${cpu}% of a core`);
   return f;
 }
 
+async function untilListening(port: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        res(true);
+      }).once('error', () => res(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function main(): Promise<void> {
-  const sim = new SmscSimulator({ accounts: [{ systemId: 'mmsc', password: 'bench' }], receiptDelayMs: 50 });
-  const smscPort = await sim.start();
+  // The SMSC simulator runs in its own process: in this one it would share autocannon's event loop,
+  // and its submit/receipt work (1 000 of each per second at the offered rate) would show up as
+  // latency that the gateway never caused.
+  const smscPort = 18092;
+  const sim = child([resolve(here, '../src/emulator/smsc-sim-cli.js'), '--port', String(smscPort), '--account', 'mmsc:bench', '--receipt-delay', '50', '--log-level', 'warn'], {}, 'pipe');
+  await untilListening(smscPort);
   const urls: string[] = [];
-  sim.onPush((p) => {
-    const pdu = decode(decodeWspPush(p.payload).body) as NotificationInd;
-    if (pdu.type === 'm-notification-ind' && urls.length < 500) urls.push(pdu.contentLocation);
+  let pushes = 0;
+  createInterface({ input: sim.stdout! }).on('line', (line) => {
+    pushes++;
+    if (urls.length >= 500) return;
+    const pdu = decode(decodeWspPush(Buffer.from((JSON.parse(line) as { payload: string }).payload, 'hex')).body) as NotificationInd;
+    if (pdu.type === 'm-notification-ind') urls.push(pdu.contentLocation);
   });
+  let accepted = 0;
+  /** Each scenario starts on an idle gateway: every message accepted so far has been pushed. */
+  const drained = async (): Promise<void> => {
+    accepted += lastAccepted;
+    lastAccepted = 0;
+    const deadline = Date.now() + 60_000;
+    while (pushes < accepted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (pushes < accepted) console.error(`only ${pushes} of ${accepted} accepted messages were pushed after 60 s`);
+  };
   // GATEWAY_NODE_ARGS: node options for the gateway only (a CPU profile: --cpu-prof --cpu-prof-dir=DIR).
   const gw = child([...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), resolve(here, '../src/main.js')], {
     MMSC_DATA_DIR: mkdtempSync(join(tmpdir(), 'mmsc-bench-')),
@@ -120,8 +155,11 @@ async function main(): Promise<void> {
     results.trivialPost2k = await run('trivial Fastify POST 2 KB', { url: 'http://127.0.0.1:18091/mms', method: 'POST', headers, body: small });
     measured = gw;
     results.sendReq2k = await run('m-send-req 2 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(small) });
+    await drained();
     results.sendReq100k = await run('m-send-req 100 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(sendReq(100 * 1024, 2)), connections: 10 });
+    await drained();
     results.sendReq2kAt1000 = await run('m-send-req 2 KB at 1,000 req/s', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(small), overallRate: 1000 });
+    await drained();
     // The same request over and over: retransmissions, answered without a second message.
     results.sendReq2kRepeated = await run('m-send-req 2 KB, one TID repeated', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: sendReq(2048, 3) });
     const deadline = Date.now() + 10_000;
@@ -135,7 +173,7 @@ async function main(): Promise<void> {
     stopping = true;
     gw.kill('SIGTERM');
     trivial.kill('SIGTERM');
-    await sim.stop();
+    sim.kill('SIGTERM');
   }
   const ratio = results.sendReq2k!.reqPerSec / results.trivialPost2k!.reqPerSec;
   console.log(`m-send-req 2 KB / trivial route: ${(ratio * 100).toFixed(0)}%`);
