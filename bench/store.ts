@@ -20,7 +20,7 @@
  *
  * STORE_MODULE=path/to/lmdb-store.js measures another build of the store with this same driver.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -205,12 +205,32 @@ async function round(): Promise<[number, number, number]> {
   return [DELIVERIES / s, (calls - calls0) / s, (used.user + used.system) / DELIVERIES];
 }
 
+/** User+system seconds per thread of this process (Linux /proc), busiest first: the event loop's share, and what LMDB's commits, GC and compilation use beside it. */
+function threadCpu(): string | undefined {
+  try {
+    const rows = readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = Number(tid) === process.pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      return { name, s: (Number(f[11]) + Number(f[12])) / 100 };
+    });
+    return rows
+      .filter((r) => r.s > 0)
+      .sort((a, b) => b.s - a.s)
+      .map((r) => `${r.name} ${r.s.toFixed(2)}`)
+      .join(', ');
+  } catch {
+    return undefined;
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
 await round(); // warm-up
 const results: [number, number, number][] = [];
 for (let r = 0; r < ROUNDS; r++) results.push(await round());
 const jobsLeft = await store.countJobs();
+const threads = threadCpu();
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 const col = (i: number) => results.map((x) => x[i]!);
@@ -218,4 +238,5 @@ console.log(`store ${process.env.STORE_MODULE ?? 'dist/src/store/lmdb-store.js'}
 console.log(`deliveries/s  median ${Math.round(median(col(0)))} (${fmt(col(0))})`);
 console.log(`store calls/s median ${Math.round(median(col(1)))} (${fmt(col(1))})`);
 console.log(`CPU us/delivery median ${Math.round(median(col(2)))} (${fmt(col(2))})`);
+if (threads) console.log(`CPU by thread over the whole run (s): ${threads}`);
 console.log(`jobs left (re-notify + expire per delivery): ${jobsLeft}`);
