@@ -90,7 +90,8 @@ export class LmdbStore implements Store {
     this.root.transactionSync(() => {
       for (const { key, value } of this.cache.getRange({})) this.expiries.put([value.exp, 'c', key], true);
       for (const { key, value } of this.index.getRange({})) {
-        if (typeof value === 'object') this.expiries.put([value.exp, 'i', key], true);
+        // typeof key: the shared structures sit under a symbol key in the same database.
+        if (typeof key === 'string' && typeof value === 'object' && !Array.isArray(value)) this.expiries.put([value.exp, 'i', key], true);
       }
       this.meta.put('expiry-index', EXPIRY_INDEX_VERSION);
     });
