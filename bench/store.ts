@@ -35,6 +35,8 @@ const SIZE = Number(process.env.SIZE ?? 2048);
 const mod = (await import(process.env.STORE_MODULE ? pathToFileURL(resolve(process.env.STORE_MODULE)).href : '../src/store/lmdb-store.js')) as typeof import('../src/store/lmdb-store.js');
 const dir = mkdtempSync(join(tmpdir(), 'mmsc-bench-store-'));
 const store: Store = new mod.LmdbStore(dir);
+/** LMDB's last committed transaction id: how many commits (batches of writes) a round took. */
+const lastTxnId = (): number => (store as unknown as { root: { getStats(): { lastTxnId: number } } }).root.getStats().lastTxnId;
 
 const PENDING: RecipientState[] = ['accepted', 'notifying', 'notified', 'deferred', 'unreachable', 'fallback-sms'];
 const body = Buffer.alloc(SIZE, 7);
@@ -187,8 +189,9 @@ async function delivery(): Promise<void> {
   calls += 3;
 }
 
-/** [deliveries/s, store calls/s, CPU µs per delivery] */
-async function round(): Promise<[number, number, number]> {
+/** [deliveries/s, store calls/s, CPU µs per delivery, LMDB commits per delivery] */
+async function round(): Promise<[number, number, number, number]> {
+  const txn0 = lastTxnId();
   const start = process.hrtime.bigint();
   const cpu = process.cpuUsage();
   const calls0 = calls;
@@ -202,7 +205,7 @@ async function round(): Promise<[number, number, number]> {
   await Promise.all(Array.from({ length: INFLIGHT }, worker));
   const used = process.cpuUsage(cpu);
   const s = Number(process.hrtime.bigint() - start) / 1e9;
-  return [DELIVERIES / s, (calls - calls0) / s, (used.user + used.system) / DELIVERIES];
+  return [DELIVERIES / s, (calls - calls0) / s, (used.user + used.system) / DELIVERIES, (lastTxnId() - txn0) / DELIVERIES];
 }
 
 /** User+system seconds per thread of this process (Linux /proc), busiest first: the event loop's share, and what LMDB's commits, GC and compilation use beside it. */
@@ -227,7 +230,7 @@ function threadCpu(): string | undefined {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
 await round(); // warm-up
-const results: [number, number, number][] = [];
+const results: [number, number, number, number][] = [];
 for (let r = 0; r < ROUNDS; r++) results.push(await round());
 const jobsLeft = await store.countJobs();
 const threads = threadCpu();
@@ -238,5 +241,6 @@ console.log(`store ${process.env.STORE_MODULE ?? 'dist/src/store/lmdb-store.js'}
 console.log(`deliveries/s  median ${Math.round(median(col(0)))} (${fmt(col(0))})`);
 console.log(`store calls/s median ${Math.round(median(col(1)))} (${fmt(col(1))})`);
 console.log(`CPU us/delivery median ${Math.round(median(col(2)))} (${fmt(col(2))})`);
+console.log(`LMDB commits per delivery (6 durable writes) median ${median(col(3)).toFixed(2)} (${col(3).map((x) => x.toFixed(2)).join(', ')})`);
 if (threads) console.log(`CPU by thread over the whole run (s): ${threads}`);
 console.log(`jobs left (re-notify + expire per delivery): ${jobsLeft}`);
