@@ -132,14 +132,22 @@ export class LmdbStore implements Store {
    * half-way roll back alone instead of committing what it wrote before the throw.
    */
   private async write<T>(fn: () => T): Promise<T> {
-    const result = await this.root.childTransaction(() => {
-      try {
-        return fn();
-      } catch (err) {
-        this.forgetStructures();
-        throw err;
-      }
-    });
+    let result: T;
+    try {
+      result = await this.root.childTransaction(() => {
+        try {
+          return fn();
+        } catch (err) {
+          // At once: the next callback of the same batch runs right after this one.
+          this.forgetStructures();
+          throw err;
+        }
+      });
+    } catch (err) {
+      // Also when the whole batch failed to commit (disk full, I/O error): structures saved in it are not on disk.
+      this.forgetStructures();
+      throw err;
+    }
     await this.root.flushed;
     return result;
   }
