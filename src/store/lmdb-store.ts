@@ -26,6 +26,14 @@ interface SubmissionEntry {
   exp: number;
 }
 
+/**
+ * Where each record database keeps the msgpack structures (key lists) its records share: a record
+ * then carries a one-byte structure id instead of its key names, and a read reuses a compiled reader
+ * instead of rebuilding one from the record's own definition. A symbol key sorts before every string
+ * and array key. Records written before (each with its own definition) still decode as they are.
+ */
+const STRUCTURES = Symbol.for('structures');
+
 /** Version of the on-disk layout that added the expiry index (older folders get it built at open). */
 const EXPIRY_INDEX_VERSION = 1;
 
@@ -63,11 +71,11 @@ export class LmdbStore implements Store {
     mkdirSync(dir, { recursive: true });
     this.now = opts.clock ?? Date.now;
     this.root = open({ path: join(dir, 'mmsc.mdb'), mapSize: opts.mapSizeBytes ?? 2 ** 34, maxDbs: 16 });
-    this.messages = this.root.openDB({ name: 'messages' });
+    this.messages = this.root.openDB({ name: 'messages', sharedStructuresKey: STRUCTURES });
     this.bodies = this.root.openDB({ name: 'bodies', encoding: 'binary' });
-    this.recipients = this.root.openDB({ name: 'recipients' });
-    this.index = this.root.openDB({ name: 'index' });
-    this.jobs = this.root.openDB({ name: 'jobs' });
+    this.recipients = this.root.openDB({ name: 'recipients', sharedStructuresKey: STRUCTURES });
+    this.index = this.root.openDB({ name: 'index', sharedStructuresKey: STRUCTURES });
+    this.jobs = this.root.openDB({ name: 'jobs', sharedStructuresKey: STRUCTURES });
     this.jobKeys = this.root.openDB({ name: 'jobkeys' });
     this.cache = this.root.openDB({ name: 'cache' });
     this.counts = this.root.openDB({ name: 'counts' });
@@ -82,7 +90,8 @@ export class LmdbStore implements Store {
     this.root.transactionSync(() => {
       for (const { key, value } of this.cache.getRange({})) this.expiries.put([value.exp, 'c', key], true);
       for (const { key, value } of this.index.getRange({})) {
-        if (typeof value === 'object') this.expiries.put([value.exp, 'i', key], true);
+        // typeof key: the shared structures sit under a symbol key in the same database.
+        if (typeof key === 'string' && typeof value === 'object' && !Array.isArray(value)) this.expiries.put([value.exp, 'i', key], true);
       }
       this.meta.put('expiry-index', EXPIRY_INDEX_VERSION);
     });
@@ -92,6 +101,21 @@ export class LmdbStore implements Store {
   private putIndex(key: string, value: SmscIndexEntry | SubmissionEntry): void {
     this.index.put(key, value);
     this.expiries.put([value.exp, 'i', key], true);
+  }
+
+  /**
+   * A structure first used by a write is saved with that write, in its child transaction: when the
+   * write fails, the save is rolled back with it, and the encoders must not go on using a structure
+   * id that is not on disk. They reload what is (a read inside the same write transaction).
+   */
+  private forgetStructures(): void {
+    for (const db of [this.messages, this.recipients, this.index, this.jobs]) {
+      const encoder = (db as unknown as { encoder: { structures?: unknown[] & { uninitialized?: boolean; sharedLength?: number } } }).encoder;
+      const fresh: unknown[] & { uninitialized?: boolean; sharedLength?: number } = [];
+      fresh.uninitialized = true;
+      fresh.sharedLength = 0;
+      encoder.structures = fresh;
+    }
   }
 
   /** Must run inside a write transaction. */
@@ -108,7 +132,22 @@ export class LmdbStore implements Store {
    * half-way roll back alone instead of committing what it wrote before the throw.
    */
   private async write<T>(fn: () => T): Promise<T> {
-    const result = await this.root.childTransaction(fn);
+    let result: T;
+    try {
+      result = await this.root.childTransaction(() => {
+        try {
+          return fn();
+        } catch (err) {
+          // At once: the next callback of the same batch runs right after this one.
+          this.forgetStructures();
+          throw err;
+        }
+      });
+    } catch (err) {
+      // Also when the whole batch failed to commit (disk full, I/O error): structures saved in it are not on disk.
+      this.forgetStructures();
+      throw err;
+    }
     await this.root.flushed;
     return result;
   }

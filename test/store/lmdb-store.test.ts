@@ -118,3 +118,68 @@ t.test('a folder written before the expiry index gets it built at open', async (
   t.equal((await store.cacheGet('uaprof', 'live'))?.toString(), 'q', 'live entry kept');
   t.equal(await store.sweep(now + 61_000), 1, 'and swept once it expires');
 });
+
+t.test('records written before shared structures (each with its own key list) still read, change and survive a reopen', async (t) => {
+  const dir = t.testdir({});
+  const { sampleMessage } = await import('./contract.js');
+  const { open } = await import('lmdb');
+  const { join } = await import('node:path');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  const { message, recipients } = sampleMessage(1);
+  const r = recipients[0]!;
+  const job = { type: 'notify', dueAt: 5, key: `notify:${r.id}`, payload: { rid: r.id }, id: 'job1', attempts: 0, createdAt: 5 };
+  // The earlier layout: lmdb-js's default msgpack encoding, no sharedStructuresKey.
+  const old = open({ path: join(dir, 'mmsc.mdb'), mapSize: 2 ** 26, maxDbs: 16 });
+  await old.openDB({ name: 'messages' }).put(message.id, message);
+  await old.openDB({ name: 'bodies', encoding: 'binary' }).put(message.id, Buffer.from('body'));
+  await old.openDB({ name: 'recipients' }).put(r.id, r);
+  await old.openDB({ name: 'index' }).put(`t:${r.token}`, r.id);
+  await old.openDB({ name: 'index' }).put(`x:${r.transactionId}`, r.id);
+  await old.openDB({ name: 'index' }).put('s:receipt1', { rid: r.id, exp: Date.now() + 60_000 });
+  await old.openDB({ name: 'jobs' }).put([5, 'job1'], job);
+  await old.openDB({ name: 'jobkeys' }).put(`k:${job.key}`, [5, 'job1']);
+  await old.openDB({ name: 'counts' }).put('accepted', 1);
+  await old.openDB({ name: 'meta' }).put('expiry-index', 1);
+  await old.close();
+
+  let store = new LmdbStore(dir, { mapSizeBytes: 2 ** 26 });
+  t.same(await store.getMessage(message.id), message, 'old message record');
+  t.same(await store.findRecipientByToken(r.token), r, 'old recipient record via the old index');
+  t.equal((await store.findRecipientBySmscKey('receipt1'))?.id, r.id, 'old receipt key');
+  const [claimed] = await store.claimDueJobs(10, 10, 1000);
+  t.same(claimed, job, 'old job record');
+  const moved = await store.transition(r.id, { from: ['accepted'], to: 'notified', at: 7, completeJob: claimed!, jobs: [{ type: 'report', dueAt: 9, key: 'report:x', payload: { rid: r.id } }] });
+  t.equal(moved?.changed, true);
+  const other = sampleMessage(1);
+  await store.createMessage(other.message, Buffer.from('new'), other.recipients, []);
+  await store.close();
+
+  store = new LmdbStore(dir, { mapSizeBytes: 2 ** 26 });
+  t.teardown(() => store.close());
+  t.same(await store.getMessage(message.id), message);
+  t.equal((await store.getRecipient(r.id))?.state, 'notified');
+  t.same(await store.getMessage(other.message.id), other.message, 'a record written with shared structures');
+  t.same(await store.getRecipient(other.recipients[0]!.id), other.recipients[0]);
+  t.same(await store.pendingJobKeys([job.key, 'report:x']), ['report:x']);
+  t.same(await store.stateCounts(), { accepted: 1, notified: 1 });
+});
+
+t.test('a record shape first seen in a write that fails is written correctly by the next write (and after a reopen)', async (t) => {
+  const dir = t.testdir({});
+  let store = new LmdbStore(dir, { mapSizeBytes: 2 ** 26 });
+  const { sampleMessage } = await import('./contract.js');
+  const bad = { type: 'notify', dueAt: 0, payload: { n: 10n ** 30n } as unknown as Record<string, unknown> };
+  // A shape no earlier message had: its structure is saved in the write that then fails.
+  const shape = { senderVisibility: 'hide' as const, priority: 'high' as const, extraHeaders: [{ name: 'X-A', value: 'b' }] };
+  const first = sampleMessage(1, shape);
+  await t.rejects(store.createMessage(first.message, Buffer.from('a'), first.recipients, [bad]));
+  const second = sampleMessage(1, shape);
+  await store.createMessage(second.message, Buffer.from('b'), second.recipients, []);
+  t.same(await store.getMessage(second.message.id), second.message);
+  await store.close();
+  store = new LmdbStore(dir, { mapSizeBytes: 2 ** 26 });
+  t.teardown(() => store.close());
+  t.same(await store.getMessage(second.message.id), second.message, 'decodes from what is on disk');
+  t.equal(await store.getMessage(first.message.id), undefined);
+});
