@@ -43,11 +43,9 @@ export function buildApp(deps: AppDeps): FastifyInstance & { draining: { value: 
   const draining = { value: false };
   app.decorate('draining', draining);
 
-  // A callback hook, not an async one: nothing here waits, and Fastify handles a promise per request otherwise.
-  app.addHook('onResponse', (req, reply, done) => {
+  app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ route, method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    done();
   });
 
   // Failures of our own (5xx) answer without internals; a store that does not answer makes it a
