@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/index.js';
+import { lazyRequestLogger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from './store/types.js';
 import { packageVersion } from './version.js';
@@ -32,6 +33,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { draining: { value: 
     loggerInstance: deps.logger,
     // Per-request lines are ours (with message id and recipient), not Fastify's generic ones.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     // Handsets reuse connections through the MMS proxy; keep them open a while.
     keepAliveTimeout: 65_000,
     bodyLimit: config.mm1.maxMessageSize * 2 + 64 * 1024,

@@ -3,6 +3,7 @@ import pino from 'pino';
 import smpp from 'smpp';
 import { decodeUserData, Reassembler, type PortAddress, type ReassemblerLimits } from '../../protocol/push/wdp.js';
 import type { Logger } from '../log.js';
+import { batchWrites } from '../smsc/batch-writes.js';
 import { SmppStatus } from '../smsc/status.js';
 
 export interface SimulatorAccount {
@@ -259,6 +260,7 @@ export class SmscSimulator {
 
   private respond(session: smpp.Session, pdu: smpp.PDU): void {
     if (this.responseDelayMs === 0) {
+      batchWrites(session.socket);
       session.send(pdu);
       return;
     }

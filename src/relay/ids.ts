@@ -24,11 +24,19 @@ export class RandomPool {
   }
 
   base64url(bytes: number): string {
+    return this.take(bytes, 'base64url');
+  }
+
+  hex(bytes: number): string {
+    return this.take(bytes, 'hex');
+  }
+
+  private take(bytes: number, encoding: 'base64url' | 'hex'): string {
     if (this.offset + bytes > this.pool.length) {
       randomFillSync(this.pool);
       this.offset = 0;
     }
-    const s = this.pool.toString('base64url', this.offset, this.offset + bytes);
+    const s = this.pool.toString(encoding, this.offset, this.offset + bytes);
     this.offset += bytes;
     return s;
   }

@@ -110,6 +110,13 @@ export interface RecipientRecord {
   lastError?: string;
   /** Webhook events about this recipient that were given up (the latest few). */
   webhookFailures?: WebhookFailure[];
+  /**
+   * Copies of the message's origin kind and Delivery-Report flag (neither ever changes), so that a
+   * state change can decide its report without reading the message. Absent on records written
+   * before they existed: the relay reads the message then.
+   */
+  origin?: Origin['kind'];
+  deliveryReport?: boolean;
 }
 
 export interface WebhookFailure {

@@ -197,6 +197,8 @@ export class Relay {
         transactionId: this.ids.transactionId(),
         notifyAttempts: 0,
         pushFailures: 0,
+        origin: input.origin.kind,
+        deliveryReport: message.deliveryReport,
         createdAt: now,
         updatedAt: now,
         history: [ok ? { state, at: now } : { state, at: now, note: 'no route to this kind of address' }],
@@ -586,9 +588,17 @@ export class Relay {
     report?: DeliveryStatus,
   ): Promise<RecipientRecord | undefined> {
     const at = this.now();
-    const message = await this.store.getMessage(r.messageId);
     const allowed = (t.patch?.reportAllowed ?? r.reportAllowed) !== false;
-    const jobs = message ? this.changeJobs(message, r, r.state, t.to, at, report, allowed) : [];
+    let jobs: NewJob[];
+    if (r.origin !== undefined && r.deliveryReport !== undefined && !this.o.reports[r.origin]?.changeJobs) {
+      // Every transition of every recipient passed through here with a message read that only
+      // looked at these two fields; the record carries them.
+      const due = this.reportDue(r.deliveryReport, report, allowed);
+      jobs = due ? [this.reportJob(r.id, due, at)] : [];
+    } else {
+      const message = await this.store.getMessage(r.messageId);
+      jobs = message ? this.changeJobs(message, r, r.state, t.to, at, report, allowed) : [];
+    }
     const res = await this.store.transition(r.id, { ...t, at, jobs });
     if (!res) return undefined;
     if (res.changed) {
@@ -611,12 +621,17 @@ export class Relay {
     report: DeliveryStatus | undefined,
     reportAllowed: boolean,
   ): NewJob[] {
-    // Report-Allowed: No suppresses reports caused by the recipient, not the relay's own verdicts.
-    const byRecipient = report === 'retrieved' || report === 'rejected' || report === 'unrecognised' || report === 'forwarded';
-    const due = report && message.deliveryReport && (reportAllowed || !byRecipient) ? report : undefined;
+    const due = this.reportDue(message.deliveryReport, report, reportAllowed);
     const port = this.o.reports[message.origin.kind];
     if (port?.changeJobs) return port.changeJobs({ message, recipient: r, from, to, at, report: due, reportAllowed });
     return due ? [this.reportJob(r.id, due, at)] : [];
+  }
+
+  /** The delivery report a change owes the originator, if any. */
+  private reportDue(asked: boolean, report: DeliveryStatus | undefined, reportAllowed: boolean): DeliveryStatus | undefined {
+    // Report-Allowed: No suppresses reports caused by the recipient, not the relay's own verdicts.
+    const byRecipient = report === 'retrieved' || report === 'rejected' || report === 'unrecognised' || report === 'forwarded';
+    return report && asked && (reportAllowed || !byRecipient) ? report : undefined;
   }
 
   private changed(record: RecipientRecord, from: RecipientState, scheduled: boolean): void {

@@ -1,6 +1,7 @@
 import smpp from 'smpp';
 import type { Logger } from '../log.js';
 import type { SmscLinkConfig } from './config.js';
+import { batchWrites } from './batch-writes.js';
 import { isCredentialRefusal, SmppStatus, statusName } from './status.js';
 
 export type BindKind = 'transceiver' | 'transmitter' | 'receiver';
@@ -169,6 +170,7 @@ export class SmppConnection {
     return new Promise((resolve, reject) => {
       const pdu = new smpp.PDU(command, params);
       let failedEarly = false;
+      batchWrites(session.socket);
       const ok = session.send(pdu, undefined, undefined, (_p, err) => {
         failedEarly = true;
         const e = this.pending.get(pdu.sequence_number);

@@ -168,6 +168,25 @@ t.test('no delivery report unless the originator asked', async (t) => {
   t.same(reports.delivery, []);
 });
 
+t.test('records written before recipients carried the origin and Delivery-Report flag still report as the message asks', async (t) => {
+  const { relay, store, reports, drain } = setup(t);
+  const asked = await relay.submit(input({ to: ['+15550000002/TYPE=PLMN'] }), limits);
+  const notAsked = await relay.submit(input({ to: ['+15550000003/TYPE=PLMN'], deliveryReport: false }), limits);
+  t.match(asked.recipients[0], { origin: 'mm1', deliveryReport: true }, 'new records carry both');
+  t.match(notAsked.recipients[0], { origin: 'mm1', deliveryReport: false });
+  await drain();
+  for (const r of [asked.recipients[0]!, notAsked.recipients[0]!]) {
+    const old = await store.updateRecipient(r.id, { origin: undefined, deliveryReport: undefined });
+    t.equal(old?.origin, undefined, 'written as the old code wrote it');
+    const open = await relay.openRetrieval(r.token);
+    await relay.retrievalCompleted(open!.recipient);
+    await relay.acknowledge(r.transactionId);
+  }
+  await drain();
+  t.same(reports.delivery, [{ to: asked.message.from, rcpt: '+15550000002/TYPE=PLMN', status: 'retrieved' }], 'the report the message asked for, and none for the other');
+  t.equal((await store.getRecipient(asked.recipients[0]!.id))!.state, 'acknowledged');
+});
+
 t.test('re-notification with back-off up to the cap, then unreachable', async (t) => {
   const { relay, store, notifier, reports, drain, advance, cfg } = setup(t);
   const { recipients } = await relay.submit(input({ to: ['+15550000002/TYPE=PLMN'] }), limits);
