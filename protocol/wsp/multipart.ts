@@ -38,6 +38,15 @@ const DISPOSITIONS = ['form-data', 'attachment', 'inline'];
 const MULTIPART = /^(?:application\/vnd\.wap\.multipart\.|multipart\/)/i;
 
 export function isMultipart(type: string): boolean {
+  // A regex test costs ~240 instructions; the parts of a message are nearly all image/, text/,
+  // audio/ or application/smil, which the first octet (and for application/ the 'm' where
+  // "multipart" would start) rules out before it. | 0x20 folds ASCII case.
+  const first = type.charCodeAt(0) | 0x20;
+  if (first === 0x61) {
+    if (type.length < 30 || (type.charCodeAt(20) | 0x20) !== 0x6d) return false;
+  } else if (first !== 0x6d) {
+    return false;
+  }
   return MULTIPART.test(type);
 }
 
