@@ -26,20 +26,15 @@ export function readEncodedString(r: WspReader): string {
   let end = r.end;
   let consumed = r.end;
   const wide = charset === 1000 || charset === 1013 || charset === 1014 || charset === 1015;
-  // OR of the text's octets: >= 0x80 when any is not ASCII. Found in the same pass as the NUL.
+  // >= 0x80 when an octet of the text is not ASCII; found in the same pass as the NUL.
   let any = 0x80;
   if (wide) {
     if (end > start && r.buf[end - 1] === 0) end--;
     if ((end - start) % 2 === 1 && r.buf[end - 1] === 0) end--;
   } else {
     // Bounded by the Value-length: a JS scan, no native indexOf call for a few dozen octets.
-    any = 0;
-    let nul = start;
-    for (; nul < end; nul++) {
-      const c = buf[nul]!;
-      if (c === 0) break;
-      any |= c;
-    }
+    const nul = r.scanText(start, end);
+    any = r.textNonAscii ? 0x80 : 0;
     if (nul < end) {
       end = nul;
       consumed = nul + 1;
