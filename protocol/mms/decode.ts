@@ -28,6 +28,17 @@ const MANDATORY_BITS: ReadonlyArray<readonly [low: number, high: number]> = MESS
   return [low >>> 0, high >>> 0] as const;
 });
 
+/**
+ * A decoded PDU is a plain object (its prototype is Object.prototype) built by a constructor rather
+ * than as the literal { type }: V8 sizes a constructor's objects for the fields added after it (slack
+ * tracking), where a literal has no spare room and every few header fields reallocate its property
+ * store. Only the fields present are set, so the object is the same to every reader.
+ */
+function PduObject(this: { type: string }, type: string): void {
+  this.type = type;
+}
+PduObject.prototype = Object.prototype;
+
 export interface MmsDecodeOptions extends Partial<DecodeLimits> {
   /**
    * Strict: any deviation from OMA-MMS-ENC is a DecodeError. Lenient (default, for what handsets
@@ -68,7 +79,7 @@ export function decode(input: Uint8Array, opts?: MmsDecodeOptions): MmsPdu {
   const type = messageTypeName(typeCode);
   if (!type) r.fail(`unknown message type 0x${typeCode.toString(16)}`, 1);
 
-  const pdu: HeaderFields & Record<string, unknown> = { type };
+  const pdu = new (PduObject as unknown as new (type: string) => HeaderFields & Record<string, unknown>)(type!);
   let warnings: DecodeWarning[] | undefined;
   const warn = (offset: number, field: string, reason: string): void => {
     (warnings ??= []).push({ offset, field, reason });

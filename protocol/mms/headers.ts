@@ -89,9 +89,13 @@ export const HEADER_BY_CODE: ReadonlyArray<HeaderDef | undefined> = (() => {
 
 export const HEADER_BY_FIELD: ReadonlyMap<string, HeaderDef> = new Map(HEADERS.map((h) => [h.field, h]));
 
-export const H = {
-  contentType: 0x84,
-  messageType: 0x8c,
-  mmsVersion: 0x8d,
-  transactionId: 0x98,
-} as const;
+/**
+ * Codes the codec treats specially. A const enum: tsc writes the numbers in place, where an object's
+ * fields are a module-binding load, a TDZ check and a map check at every use in decode's header loop.
+ */
+export const enum H {
+  contentType = 0x84,
+  messageType = 0x8c,
+  mmsVersion = 0x8d,
+  transactionId = 0x98,
+}

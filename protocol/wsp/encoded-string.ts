@@ -1,6 +1,6 @@
 import type { WspReader } from './reader.js';
 import type { WspWriter } from './writer.js';
-import { decodeCharsetText, isAsciiString } from './text.js';
+import { decodeCharsetNonAscii, isAsciiString } from './text.js';
 
 const UTF8_MIB = 106;
 
@@ -26,23 +26,26 @@ export function readEncodedString(r: WspReader): string {
   let end = r.end;
   let consumed = r.end;
   const wide = charset === 1000 || charset === 1013 || charset === 1014 || charset === 1015;
+  // >= 0x80 when an octet of the text is not ASCII; found in the same pass as the NUL.
+  let any = 0x80;
   if (wide) {
     if (end > start && r.buf[end - 1] === 0) end--;
     if ((end - start) % 2 === 1 && r.buf[end - 1] === 0) end--;
   } else {
     // Bounded by the Value-length: a JS scan, no native indexOf call for a few dozen octets.
-    let nul = start;
-    while (nul < end && buf[nul] !== 0) nul++;
+    const nul = r.scanText(start, end);
+    any = r.textNonAscii ? 0x80 : 0;
     if (nul < end) {
       end = nul;
       consumed = nul + 1;
     } else if (r.strict) r.fail('text is not terminated within its Value-length');
   }
   if (end - start > r.limits.maxStringLength) r.fail(`text longer than ${r.limits.maxStringLength} octets`);
-  let ascii = charset === 106 || charset === 3 || charset === 0 || charset === 4;
-  for (let i = start; ascii && i < end; i++) if (buf[i]! >= 0x80) ascii = false;
   // ASCII in an ASCII-compatible charset is its Latin-1 text: take it from the reader's text window.
-  const s = ascii ? r.latin1(start, end) : decodeCharsetText(buf, start, end, charset);
+  const s =
+    any < 0x80 && (charset === 106 || charset === 3 || charset === 0 || charset === 4)
+      ? r.latin1(start, end)
+      : decodeCharsetNonAscii(buf, start, end, charset);
   r.pos = consumed;
   r.restoreEnd(prev);
   return s;

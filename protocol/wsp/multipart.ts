@@ -38,6 +38,15 @@ const DISPOSITIONS = ['form-data', 'attachment', 'inline'];
 const MULTIPART = /^(?:application\/vnd\.wap\.multipart\.|multipart\/)/i;
 
 export function isMultipart(type: string): boolean {
+  // A regex test costs ~240 instructions; the parts of a message are nearly all image/, text/,
+  // audio/ or application/smil, which the first octet (and for application/ the 'm' where
+  // "multipart" would start) rules out before it. | 0x20 folds ASCII case.
+  const first = type.charCodeAt(0) | 0x20;
+  if (first === 0x61) {
+    if (type.length < 30 || (type.charCodeAt(20) | 0x20) !== 0x6d) return false;
+  } else if (first !== 0x6d) {
+    return false;
+  }
   return MULTIPART.test(type);
 }
 
@@ -127,6 +136,16 @@ function partLabels(i: number): PartLabels {
   return PART_LABELS[i] ?? makePartLabels(i);
 }
 
+/**
+ * A decoded part is a plain object (prototype Object.prototype) built by a constructor so that V8
+ * gives it in-object room for the headers set after it (see decode's PduObject).
+ */
+const PartObject = function PartObject(this: Part, contentType: ContentType, data: Uint8Array): void {
+  this.contentType = contentType;
+  this.data = data;
+} as unknown as new (contentType: ContentType, data: Uint8Array) => Part;
+PartObject.prototype = Object.prototype;
+
 /** Multipart (WSP 8.5): nEntries, then per entry HeadersLen DataLen ContentType Headers Data. */
 export function readMultipart(r: WspReader, opts: MultipartOptions): Part[] {
   r.field = 'multipart entry count';
@@ -156,13 +175,13 @@ export function readMultipart(r: WspReader, opts: MultipartOptions): Part[] {
     let part: Part | undefined;
     try {
       r.field = label.contentType;
-      part = { contentType: readContentType(r), data: r.buf };
+      part = new PartObject(readContentType(r), r.buf);
       readPartHeaders(r, part);
     } catch (e) {
       if (opts.strict || !(e instanceof DecodeError)) throw e;
       // AOSP's fallback: keep the part with what could be read; its data is still delimited.
       opts.warn(e.offset, e.field, e.reason);
-      part ??= { contentType: { type: 'application/octet-stream', params: {} }, data: r.buf };
+      part ??= new PartObject({ type: 'application/octet-stream', params: {} }, r.buf);
     }
     r.pos = headersStart + headersLen;
     r.end = prev;

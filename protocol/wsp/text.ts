@@ -72,11 +72,17 @@ export function decodeNonAsciiText(buf: Buffer, start: number, end: number): str
  * rule rather than failing the whole PDU: a subject in an odd charset must not lose the message.
  */
 export function decodeCharsetText(buf: Buffer, start: number, end: number, mib: number): string {
-  if (mib === 106 || mib === 3 || mib === 0) {
-    if (isAscii(buf, start, end)) return latin1(buf, start, end);
-    if (mib === 106) return utf8(buf, start, end);
-    return decodePlainText(buf, start, end);
-  }
+  if ((mib === 106 || mib === 3 || mib === 0 || mib === 4) && isAscii(buf, start, end)) return latin1(buf, start, end);
+  return decodeCharsetNonAscii(buf, start, end, mib);
+}
+
+/**
+ * decodeCharsetText for octets the caller has found not to be all ASCII (or in a charset where it
+ * did not look): the ASCII scan is not repeated.
+ */
+export function decodeCharsetNonAscii(buf: Buffer, start: number, end: number, mib: number): string {
+  if (mib === 106) return utf8(buf, start, end);
+  if (mib === 3 || mib === 0) return decodeNonAsciiText(buf, start, end);
   if (mib === 4) return latin1(buf, start, end);
   if (mib === 1015 && end - start >= 2 && buf[start] === 0xff && buf[start + 1] === 0xfe) {
     return new TextDecoder('utf-16le').decode(buf.subarray(start, end));

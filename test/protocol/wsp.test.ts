@@ -88,6 +88,29 @@ t.test('text values on and across text window boundaries', async (t) => {
   t.ok(r.atEnd());
 });
 
+t.test('text scanning: terminator and non-ASCII octets at every alignment and position', async (t) => {
+  // The reader scans text four octets at a time from 4-aligned addresses: the NUL and an octet
+  // >= 0x80 must be found wherever they fall (first, middle or last octet of a word, before the
+  // first whole word, after the last one), whatever the input's offset in its ArrayBuffer.
+  const backing = new ArrayBuffer(128);
+  for (let offset = 0; offset < 4; offset++) {
+    for (let len = 0; len < 24; len++) {
+      for (let at = -1; at < len; at++) {
+        const text = Buffer.alloc(len, 0x61);
+        if (at >= 0) text.set([0xc3, 0xa9].slice(0, Math.min(2, len - at)), at);
+        const expected = at >= 0 && at + 1 < len ? text.toString('utf8') : text.toString('latin1');
+        const input = Buffer.from(backing, offset, len + 3);
+        input.set(text);
+        input.set([0, 0x62, 0], len);
+        const r = new WspReader(input);
+        t.equal(r.textString(), expected, `offset ${offset}, length ${len}, é at ${at}`);
+        t.equal(r.textString(), 'b', 'the next string starts after the NUL');
+        t.ok(r.atEnd());
+      }
+    }
+  }
+});
+
 t.test('encoded-string-value', async (t) => {
   // Subject "Café" as UTF-8: 96 07 EA 43 61 66 C3 A9 00 (without the header octet)
   t.equal(written((w) => writeEncodedString(w, 'Café', 'Subject')), '07ea436166c3a900');
