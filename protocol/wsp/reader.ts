@@ -193,7 +193,8 @@ export class WspReader {
     const buf = this.buf;
     const base = buf.byteOffset & 3;
     this.wordBase = base;
-    return (this.words = new Int32Array(this.arrayBuffer(), buf.byteOffset - base, (buf.length + base) >>> 2));
+    const ab = (this.ab = buf.buffer as ArrayBuffer);
+    return (this.words = new Int32Array(ab, buf.byteOffset - base, (buf.length + base) >>> 2));
   }
 
   /**
