@@ -174,6 +174,14 @@ t.test('multipart', async (t) => {
   const input = hex('01' + entry);
   const zeroCopy = readMultipart(new WspReader(input), { strict: true, warn: () => {}, depth: 0 });
   t.equal(zeroCopy[0]!.data.buffer, input.buffer, 'part data is a view into the input');
+  // The views are made without Buffer#subarray: they must still be Buffers over the right octets.
+  const view = zeroCopy[0]!.data as Buffer;
+  t.ok(Buffer.isBuffer(view), 'part data is a Buffer');
+  t.equal(view.byteOffset, input.byteOffset + input.length - 4, 'at the data octets of a pooled input');
+  t.equal(view.toString('hex'), '01020304', 'Buffer methods work on it');
+  t.ok(Buffer.isBuffer(view.subarray(1)) && view.subarray(1).constructor === Buffer, 'its own views are ordinary Buffers');
+  input[input.length - 1] = 0x09;
+  t.equal(view[3], 0x09, 'shares the input memory');
 
   const big: Part = { contentType: { type: 'text/plain', params: { charset: 'utf-8' } }, data: Buffer.alloc(300, 0x41), contentDisposition: { type: 'attachment', params: { filename: 'a.txt' } }, otherHeaders: [{ name: 'X-Custom', value: 'v' }] };
   const w2 = new WspWriter(16);
