@@ -137,7 +137,12 @@ t.test('a failing receiver: every event retried until taken, same id on each att
   t.match(failures.webhookFailures, [{ event: `whev:${lostId}/0:notified`, state: 'notified', attempts: 4, reason: 'HTTP 500' }]);
   t.match(failures.lastError, /^webhook state \(notified\) given up after 4 attempts: HTTP 500/);
   t.equal(down.received.length, 4, 'four attempts, then given up');
-  t.match(await (await fetch(`${gw.url}/metrics`)).text(), /mmsc_vasp_reports_given_up_total\{type="webhook"\} 1/, 'the give-up is counted');
+  // Counted once the give-up is recorded, so the status above can be read a moment before the counter moves.
+  const counted = await until(async () => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    return /mmsc_vasp_reports_given_up_total\{type="webhook"\} \d/.test(text) ? text : undefined;
+  }, 'the give-up counted');
+  t.match(counted, /mmsc_vasp_reports_given_up_total\{type="webhook"\} 1\n/, 'the give-up is counted once');
 });
 
 t.test('an event waits while an earlier event of its recipient is still being sent', async (t) => {
