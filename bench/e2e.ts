@@ -19,6 +19,7 @@ import { formatLoadReport, runLoad, type LoadReport } from '../src/emulator/load
 import { Mm1Client } from '../src/emulator/mm1-client.js';
 import { SimulatorPushSource } from '../src/emulator/receiver.js';
 import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
+import { deleteKeys } from '../test/support/redis.js';
 import { cpuSeconds, loadAverage } from './proc-stats.js';
 import { untilHealthy } from './until-healthy.js';
 
@@ -164,12 +165,7 @@ async function scenarioFor(label: string, nodes: Node[], sim: SmscSimulator): Pr
 async function cleanRedis(prefix: string): Promise<void> {
   const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await r.connect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(r, prefix);
   await r.quit();
 }
 

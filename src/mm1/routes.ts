@@ -76,10 +76,11 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
   return async (app) => {
     // Any content type on the MM1 POST: some handsets send the PDU as application/octet-stream.
     const asBuffer = { parseAs: 'buffer' as const, bodyLimit: config.maxMessageSize + 64 * 1024 };
-    app.addContentTypeParser('*', asBuffer, (_req, body, done) => done(null, body));
+    const keepBody = (_req: FastifyRequest, body: Buffer, done: (err: null, body: Buffer) => void) => done(null, body);
+    app.addContentTypeParser('*', asBuffer, keepBody);
     // The same parser under the MMS type by name: Fastify caches the parser it found only for named
     // types, and parsed the header anew on every request that fell through to '*'.
-    app.addContentTypeParser(MMS_TYPE, asBuffer, (_req, body, done) => done(null, body));
+    app.addContentTypeParser(MMS_TYPE, asBuffer, keepBody);
 
     /** `token`: the PDU was posted to that retrieval URL rather than to the MMSC URL. */
     const handle = async (req: FastifyRequest, reply: FastifyReply, token?: string): Promise<void> => {

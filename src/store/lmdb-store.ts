@@ -103,6 +103,12 @@ export class LmdbStore implements Store {
     this.expiries.put([value.exp, 'i', key], true);
   }
 
+  /** Must run inside a write transaction. */
+  private putCache(key: string, value: CacheEntry): void {
+    this.cache.put(key, value);
+    this.expiries.put([value.exp, 'c', key], true);
+  }
+
   /**
    * A structure first used by a write is saved with that write, in its child transaction: when the
    * write fails, the save is rolled back with it, and the encoders must not go on using a structure
@@ -116,12 +122,6 @@ export class LmdbStore implements Store {
       fresh.sharedLength = 0;
       encoder.structures = fresh;
     }
-  }
-
-  /** Must run inside a write transaction. */
-  private putCache(key: string, value: CacheEntry): void {
-    this.cache.put(key, value);
-    this.expiries.put([value.exp, 'c', key], true);
   }
 
   private readonly now: () => number;
@@ -170,9 +170,7 @@ export class LmdbStore implements Store {
         this.bump(r.state, 1);
       }
       this.putJobs(jobs);
-      if (sk) {
-        this.putIndex(sk, { m: message.id, d: submission!.digest, exp: this.now() + submission!.ttlMs });
-      }
+      if (sk) this.putIndex(sk, { m: message.id, d: submission!.digest, exp: this.now() + submission!.ttlMs });
       return live ? { created: true, supersedes: live.m } : { created: true };
     });
   }

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
-export /** The Redis on 127.0.0.1:6379, else a throw-away redis-server on a free port, else undefined. */
-async function findRedis(): Promise<{ url: string; child?: ChildProcess } | undefined> {
+/** The Redis on 127.0.0.1:6379, else a throw-away redis-server on a free port, else undefined. */
+export async function findRedis(): Promise<{ url: string; child?: ChildProcess } | undefined> {
   const probe = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
   probe.on('error', () => undefined);
   try {
