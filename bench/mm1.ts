@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { decode, encode, type NotificationInd } from '../protocol/mms/index.js';
 import { decodeWspPush } from '../protocol/push/wsp-push.js';
 import { cpuSeconds } from './proc-stats.js';
+import { steadyRate, type SteadyRateOptions } from './steady-rate.js';
 import { untilHealthy } from './until-healthy.js';
 
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -52,6 +53,8 @@ interface Figures {
   reqPerSec: number;
   p50: number;
   p99: number;
+  p90?: number;
+  max?: number;
   non2xx: number;
   errors: number;
   /** CPU the server process used during the run, % of one core (Linux /proc). */
@@ -64,20 +67,31 @@ let tidCounter = 0;
  * Requests that each carry a new Transaction-ID: the gateway answers a repeated one (same sender,
  * TID and content) with the first Message-ID without storing anything, which is not the send path.
  */
-function fresh(body: Buffer): Pick<autocannon.Options, 'requests'> {
+function withFreshTid(body: Buffer): () => Buffer {
   const at = body.indexOf(TID_DIGITS, 0, 'latin1');
   if (at < 0) throw new Error('no TID placeholder in the request');
-  return {
-    requests: [
-      {
-        setupRequest: (req) => {
-          const b = Buffer.from(body);
-          b.write(String(++tidCounter).padStart(TID_DIGITS.length, '0'), at, 'latin1');
-          return { ...req, body: b };
-        },
-      },
-    ],
+  return () => {
+    const b = Buffer.from(body);
+    b.write(String(++tidCounter).padStart(TID_DIGITS.length, '0'), at, 'latin1');
+    return b;
   };
+}
+
+function fresh(body: Buffer): Pick<autocannon.Options, 'requests'> {
+  const next = withFreshTid(body);
+  return { requests: [{ setupRequest: (req) => ({ ...req, body: next() }) }] };
+}
+
+/** A steady (open-loop) rate: see steady-rate.ts for why autocannon's overallRate is not one. */
+async function runSteady(name: string, o: Omit<SteadyRateOptions, 'durationSeconds'>): Promise<Figures> {
+  const cpu0 = measured?.pid ? cpuSeconds(measured.pid) : NaN;
+  const t0 = Date.now();
+  const r = await steadyRate({ ...o, durationSeconds: DURATION });
+  const cpu = measured?.pid ? Math.round(((cpuSeconds(measured.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100) : NaN;
+  lastAccepted = r.ok;
+  const f = { reqPerSec: r.reqPerSec, p50: r.p50, p90: r.p90, p99: r.p99, max: r.max, non2xx: r.failed, errors: 0, serverCpuPercent: cpu };
+  console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p90 ${f.p90} ms  p99 ${f.p99} ms  max ${f.max} ms  failed ${f.non2xx}  server CPU ${cpu}% of a core`);
+  return f;
 }
 
 /** The process whose CPU a scenario reports (the server it targets). */
@@ -158,7 +172,10 @@ async function main(): Promise<void> {
     await drained();
     results.sendReq100k = await run('m-send-req 100 KB', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(sendReq(100 * 1024, 2)), connections: 10 });
     await drained();
-    results.sendReq2kAt1000 = await run('m-send-req 2 KB at 1,000 req/s', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(small), overallRate: 1000 });
+    results.sendReq2kSteady1000 = await runSteady('m-send-req 2 KB, steady 1,000 req/s', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: withFreshTid(small), ratePerSecond: 1000, connections: 20 });
+    await drained();
+    // autocannon's overallRate: per-second bursts at full speed (kept for comparison with earlier figures).
+    results.sendReq2kAt1000 = await run('m-send-req 2 KB, 1,000/s in bursts', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, ...fresh(small), overallRate: 1000 });
     await drained();
     // The same request over and over: retransmissions, answered without a second message.
     results.sendReq2kRepeated = await run('m-send-req 2 KB, one TID repeated', { url: 'http://127.0.0.1:18090/mms', method: 'POST', headers, body: sendReq(2048, 3) });
