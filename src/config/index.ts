@@ -111,6 +111,8 @@ export interface GatewayConfig {
   http: HttpConfig;
   adapt: AdaptConfig;
   dataDir: string;
+  /** The embedded (LMDB) store; ignored when `redis.url` is set. */
+  store: { commitWindowMs: number };
   mm1: Mm1Config;
   relay: RelayConfig;
   log: { level: string; pretty: boolean };
@@ -137,6 +139,7 @@ export function defaultConfig(): GatewayConfig {
   return {
     http: { host: '0.0.0.0', port: 8080, publicUrl: '', shutdownGraceMs: 10_000 },
     dataDir: './data',
+    store: { commitWindowMs: 0 },
     adapt: {
       enabled: true,
       deviceClassesFile: 'config/device-classes.json',
@@ -191,6 +194,7 @@ const SCHEMA: Rule = obj({
     shutdownGraceMs: int(0, 600_000),
   }),
   dataDir: str(),
+  store: obj({ commitWindowMs: int(0, 100) }),
   adapt: obj({
     enabled: bool(),
     deviceClassesFile: str(),
@@ -240,6 +244,7 @@ export const ENV_VARS: Record<string, { key: string; type: 'string' | 'int' | 'b
   MMSC_HTTP_PORT: { key: 'http.port', type: 'int' },
   MMSC_PUBLIC_URL: { key: 'http.publicUrl', type: 'string' },
   MMSC_DATA_DIR: { key: 'dataDir', type: 'string' },
+  MMSC_STORE_COMMIT_WINDOW_MS: { key: 'store.commitWindowMs', type: 'int' },
   MMSC_LOG_LEVEL: { key: 'log.level', type: 'string' },
   MMSC_LOG_PRETTY: { key: 'log.pretty', type: 'bool' },
   MMSC_MAX_MESSAGE_SIZE: { key: 'mm1.maxMessageSize', type: 'int' },

@@ -19,8 +19,8 @@ export interface OpenStoreOptions {
  * The store a node runs on: Redis when `redis.url` is set (several nodes share it), otherwise the
  * embedded LMDB store under `<dataDir>/store` (one node, no external service).
  */
-export function openStore(config: Pick<GatewayConfig, 'dataDir' | 'redis' | 'relay'> & Partial<Pick<GatewayConfig, 'node'>>, opts: OpenStoreOptions = {}): Store {
-  if (!config.redis.url) return new LmdbStore(resolve(config.dataDir, 'store'), { clock: opts.clock });
+export function openStore(config: Pick<GatewayConfig, 'dataDir' | 'redis' | 'relay'> & Partial<Pick<GatewayConfig, 'node' | 'store'>>, opts: OpenStoreOptions = {}): Store {
+  if (!config.redis.url) return new LmdbStore(resolve(config.dataDir, 'store'), { clock: opts.clock, commitWindowMs: config.store?.commitWindowMs ?? 0 });
   const contentMode: ContentMode = opts.contentDir ? { dir: resolve(opts.contentDir) } : 'redis';
   return new RedisStore({
     url: config.redis.url,

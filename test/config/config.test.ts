@@ -23,6 +23,8 @@ t.test('file, then environment, then overrides', async (t) => {
   writeFileSync(other, JSON.stringify({ http: { publicUrl: 'http://mms.example.net' } }));
   t.equal(loadConfig({ cwd: dir, env: { MMSC_CONFIG: other } }).http.publicUrl, 'http://mms.example.net');
   t.equal(loadConfig({ cwd: dir, env: { MMSC_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.0.1' } }).mm1.trustedProxies.length, 2);
+  t.equal(loadConfig({ cwd: dir, env: {} }).store.commitWindowMs, 0, 'group commit off by default');
+  t.equal(loadConfig({ cwd: dir, env: { MMSC_STORE_COMMIT_WINDOW_MS: '3' } }).store.commitWindowMs, 3);
 });
 
 t.test('errors name the bad key', async (t) => {
@@ -37,6 +39,7 @@ t.test('errors name the bad key', async (t) => {
   bad({ mm1: { retransmissionWindowSeconds: 2 * 86400 } }, /mm1\.retransmissionWindowSeconds: must be <= 86400/);
   bad({ http: { publicUrl: 'http://x/%41' } }, /http\.publicUrl/);
   bad({ relay: { defaultExpirySeconds: 9 * 86400 } }, /relay\.defaultExpirySeconds/);
+  bad({ store: { commitWindowMs: 500 } }, /store\.commitWindowMs: must be <= 100/);
   t.throws(() => loadConfig({ cwd: dir, env: { MMSC_HTTP_PORT: 'eighty' } }), { message: /http\.port: MMSC_HTTP_PORT="eighty"/ });
   const file = join(dir, 'broken.json');
   writeFileSync(file, '{ "http": ');

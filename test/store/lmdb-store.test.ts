@@ -1,5 +1,7 @@
 import t from 'tap';
+import { defaultConfig } from '../../src/config/index.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
+import { openStore } from '../../src/store/open.js';
 import { storeContract } from './contract.js';
 
 t.test('LmdbStore contract', async (t) => {
@@ -15,6 +17,74 @@ t.test('LmdbStore contract', async (t) => {
       return new LmdbStore(last, { clock, mapSizeBytes: 2 ** 26 });
     },
   });
+});
+
+t.test('LmdbStore contract with a group-commit window', async (t) => {
+  let last = '';
+  storeContract(t, {
+    async create(clock) {
+      last = t.testdir({});
+      return new LmdbStore(last, { clock, mapSizeBytes: 2 ** 26, commitWindowMs: 3 });
+    },
+    async reopen(clock) {
+      return new LmdbStore(last, { clock, mapSizeBytes: 2 ** 26, commitWindowMs: 3 });
+    },
+  });
+});
+
+/** LMDB's id of the last committed transaction: how many commits a run of writes took. */
+function lastTxnId(store: LmdbStore): number {
+  return (store as unknown as { root: { getStats(): { lastTxnId: number } } }).root.getStats().lastTxnId;
+}
+
+t.test('writes that arrive within the commit window share a commit; without a window each has its own', async (t) => {
+  const { sampleMessage } = await import('./contract.js');
+  const writeApart = async (store: LmdbStore): Promise<number> => {
+    // Warm-up write: saves the record structures, which would otherwise add to the first commit only.
+    const w = sampleMessage(1);
+    await store.createMessage(w.message, Buffer.from('w'), w.recipients, []);
+    // A quiet store: the window of the warm-up's commit has passed.
+    await new Promise((r) => setTimeout(r, 250));
+    const before = lastTxnId(store);
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 5; i++) {
+      const m = sampleMessage(1);
+      writes.push(store.createMessage(m.message, Buffer.from('m'), m.recipients, []));
+      // Each write from its own event-loop turn, 15 ms apart, as requests arrive at a steady rate.
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    await Promise.all(writes);
+    return lastTxnId(store) - before;
+  };
+  // Opened as the gateway opens it, from the config key.
+  const windowed = openStore({ dataDir: t.testdir({ a: {} }) + '/a', redis: { url: '', keyPrefix: '' }, relay: defaultConfig().relay, store: { commitWindowMs: 200 } }) as LmdbStore;
+  t.teardown(() => windowed.close());
+  // The first write finds no commit started within the window and goes at once; the other four share the next.
+  t.equal(await writeApart(windowed), 2, 'five writes, two commits');
+  const immediate = new LmdbStore(t.testdir({ b: {} }) + '/b', { mapSizeBytes: 2 ** 26, commitWindowMs: 0 });
+  t.teardown(() => immediate.close());
+  // Each commit has 15 ms to finish before the next write; a slow one may take the next along.
+  t.ok((await writeApart(immediate)) >= 3, 'without a window the writes commit (mostly) apart');
+});
+
+t.test('close() waits for writes still waiting in the commit window, and they are on disk after a reopen', async (t) => {
+  const { sampleMessage } = await import('./contract.js');
+  const dir = t.testdir({});
+  const store = new LmdbStore(dir, { mapSizeBytes: 2 ** 26, commitWindowMs: 50 });
+  const first = sampleMessage(1);
+  const { message, recipients } = sampleMessage(2);
+  const firstCreated = store.createMessage(first.message, Buffer.from('first'), first.recipients, []);
+  await new Promise((r) => setImmediate(r));
+  // Within the window of the first write's commit: waits for the next.
+  const created = store.createMessage(message, Buffer.from('body'), recipients, []);
+  await store.close();
+  t.same(await firstCreated, { created: true });
+  t.same(await created, { created: true });
+  const again = new LmdbStore(dir, { mapSizeBytes: 2 ** 26 });
+  t.teardown(() => again.close());
+  t.equal((await again.getMessage(message.id))?.id, message.id);
+  t.equal((await again.getBody(message.id))?.toString(), 'body');
+  t.equal((await again.listRecipients(message.id)).length, 2);
 });
 
 t.test('a write that fails half-way leaves nothing behind', async (t) => {
