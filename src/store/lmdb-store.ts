@@ -204,12 +204,6 @@ export class LmdbStore implements Store {
   }
 
   async createMessage(message: MessageRecord, body: Uint8Array, recipients: RecipientRecord[], jobs: NewJob[], submission?: SubmissionKey): Promise<CreateOutcome> {
-    // A retransmission of a committed submission changes nothing: answered from a read, without
-    // waiting for a commit. The check inside the write below still decides every other case.
-    if (submission) {
-      const prior = this.index.get(`k:${submission.key}`) as SubmissionEntry | undefined;
-      if (prior && prior.exp >= this.now() && prior.d === submission.digest) return { created: false, existing: prior.m };
-    }
     return this.write((): CreateOutcome => {
       // Read inside the write transaction: a concurrent identical submission committed before us
       // (or earlier in the same batch) is seen here, so only one of them creates a message.
