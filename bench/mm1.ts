@@ -55,6 +55,7 @@ interface Figures {
   p99: number;
   p90?: number;
   max?: number;
+  p99FromSend?: number;
   non2xx: number;
   errors: number;
   /** CPU the server process used during the run, % of one core (Linux /proc). */
@@ -89,8 +90,8 @@ async function runSteady(name: string, o: Omit<SteadyRateOptions, 'durationSecon
   const r = await steadyRate({ ...o, durationSeconds: DURATION });
   const cpu = measured?.pid ? Math.round(((cpuSeconds(measured.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100) : NaN;
   lastAccepted = r.ok;
-  const f = { reqPerSec: r.reqPerSec, p50: r.p50, p90: r.p90, p99: r.p99, max: r.max, non2xx: r.failed, errors: 0, serverCpuPercent: cpu };
-  console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p90 ${f.p90} ms  p99 ${f.p99} ms  max ${f.max} ms  failed ${f.non2xx}  server CPU ${cpu}% of a core`);
+  const f = { reqPerSec: r.reqPerSec, p50: r.p50, p90: r.p90, p99: r.p99, max: r.max, p99FromSend: r.p99FromSend, non2xx: r.failed, errors: 0, serverCpuPercent: cpu };
+  console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p90 ${f.p90} ms  p99 ${f.p99} ms (from send ${f.p99FromSend})  max ${f.max} ms  failed ${f.non2xx}  server CPU ${cpu}% of a core`);
   return f;
 }
 
