@@ -83,31 +83,34 @@ function fresh(body: Buffer): Pick<autocannon.Options, 'requests'> {
   return { requests: [{ setupRequest: (req) => ({ ...req, body: next() }) }] };
 }
 
-/** A steady (open-loop) rate: see steady-rate.ts for why autocannon's overallRate is not one. */
-async function runSteady(name: string, o: Omit<SteadyRateOptions, 'durationSeconds'>): Promise<Figures> {
-  const cpu0 = measured?.pid ? cpuSeconds(measured.pid) : NaN;
-  const t0 = Date.now();
-  const r = await steadyRate({ ...o, durationSeconds: DURATION });
-  const cpu = measured?.pid ? Math.round(((cpuSeconds(measured.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100) : NaN;
-  lastAccepted = r.ok;
-  const f = { reqPerSec: r.reqPerSec, p50: r.p50, p90: r.p90, p99: r.p99, max: r.max, p99FromSend: r.p99FromSend, non2xx: r.failed, errors: 0, serverCpuPercent: cpu };
-  console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p90 ${f.p90} ms  p99 ${f.p99} ms (from send ${f.p99FromSend})  max ${f.max} ms  failed ${f.non2xx}  server CPU ${cpu}% of a core`);
-  return f;
-}
-
 /** The process whose CPU a scenario reports (the server it targets). */
 let measured: ChildProcess | undefined;
 /** Messages the last scenario had accepted (2xx answers). */
 let lastAccepted = 0;
 
-async function run(name: string, opts: autocannon.Options): Promise<Figures> {
-  const cpu0 = measured?.pid ? cpuSeconds(measured.pid) : NaN;
+/** Runs a scenario; also the CPU the measured server used meanwhile, % of one core (NaN without one). */
+async function withServerCpu<T>(scenario: () => Promise<T>): Promise<[T, number]> {
+  const pid = measured?.pid;
+  const cpu0 = pid ? cpuSeconds(pid) : NaN;
   const t0 = Date.now();
-  const r = await autocannon({ connections: 20, duration: DURATION, ...opts });
-  const cpu = measured?.pid ? Math.round(((cpuSeconds(measured.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100) : NaN;
+  const r = await scenario();
+  return [r, pid ? Math.round(((cpuSeconds(pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100) : NaN];
+}
+
+async function run(name: string, opts: autocannon.Options): Promise<Figures> {
+  const [r, cpu] = await withServerCpu(() => autocannon({ connections: 20, duration: DURATION, ...opts }));
   lastAccepted = (r as unknown as Record<string, number>)['2xx'] ?? 0;
   const f = { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, serverCpuPercent: cpu };
   console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  non-2xx ${f.non2xx} errors ${f.errors}  server CPU ${cpu}% of a core`);
+  return f;
+}
+
+/** A steady (open-loop) rate: see steady-rate.ts for why autocannon's overallRate is not one. */
+async function runSteady(name: string, o: Omit<SteadyRateOptions, 'durationSeconds'>): Promise<Figures> {
+  const [r, cpu] = await withServerCpu(() => steadyRate({ ...o, durationSeconds: DURATION }));
+  lastAccepted = r.ok;
+  const f = { reqPerSec: r.reqPerSec, p50: r.p50, p90: r.p90, p99: r.p99, max: r.max, p99FromSend: r.p99FromSend, non2xx: r.failed, errors: 0, serverCpuPercent: cpu };
+  console.log(`${name.padEnd(34)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50} ms  p90 ${f.p90} ms  p99 ${f.p99} ms (from send ${f.p99FromSend})  max ${f.max} ms  failed ${f.non2xx}  server CPU ${cpu}% of a core`);
   return f;
 }
 

@@ -26,15 +26,15 @@ export function readEncodedString(r: WspReader): string {
   let end = r.end;
   let consumed = r.end;
   const wide = charset === 1000 || charset === 1013 || charset === 1014 || charset === 1015;
-  // >= 0x80 when an octet of the text is not ASCII; found in the same pass as the NUL.
-  let any = 0x80;
+  // Found in the same pass as the NUL; wide text is never taken for ASCII.
+  let ascii = false;
   if (wide) {
     if (end > start && r.buf[end - 1] === 0) end--;
     if ((end - start) % 2 === 1 && r.buf[end - 1] === 0) end--;
   } else {
     // Bounded by the Value-length: a JS scan, no native indexOf call for a few dozen octets.
     const nul = r.scanText(start, end);
-    any = r.textNonAscii ? 0x80 : 0;
+    ascii = !r.textNonAscii;
     if (nul < end) {
       end = nul;
       consumed = nul + 1;
@@ -43,7 +43,7 @@ export function readEncodedString(r: WspReader): string {
   if (end - start > r.limits.maxStringLength) r.fail(`text longer than ${r.limits.maxStringLength} octets`);
   // ASCII in an ASCII-compatible charset is its Latin-1 text: take it from the reader's text window.
   const s =
-    any < 0x80 && (charset === 106 || charset === 3 || charset === 0 || charset === 4)
+    ascii && (charset === 106 || charset === 3 || charset === 0 || charset === 4)
       ? r.latin1(start, end)
       : decodeCharsetNonAscii(buf, start, end, charset);
   r.pos = consumed;

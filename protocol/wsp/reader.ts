@@ -193,8 +193,7 @@ export class WspReader {
     const buf = this.buf;
     const base = buf.byteOffset & 3;
     this.wordBase = base;
-    const ab = (this.ab = buf.buffer as ArrayBuffer);
-    return (this.words = new Int32Array(ab, buf.byteOffset - base, (buf.length + base) >>> 2));
+    return (this.words = new Int32Array(this.arrayBuffer(), buf.byteOffset - base, (buf.length + base) >>> 2));
   }
 
   /**

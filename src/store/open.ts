@@ -20,7 +20,7 @@ export interface OpenStoreOptions {
  * embedded LMDB store under `<dataDir>/store` (one node, no external service).
  */
 export function openStore(config: Pick<GatewayConfig, 'dataDir' | 'redis' | 'relay'> & Partial<Pick<GatewayConfig, 'node' | 'store'>>, opts: OpenStoreOptions = {}): Store {
-  if (!config.redis.url) return new LmdbStore(resolve(config.dataDir, 'store'), { clock: opts.clock, commitWindowMs: config.store?.commitWindowMs ?? 0 });
+  if (!config.redis.url) return new LmdbStore(resolve(config.dataDir, 'store'), { clock: opts.clock, commitWindowMs: config.store?.commitWindowMs });
   const contentMode: ContentMode = opts.contentDir ? { dir: resolve(opts.contentDir) } : 'redis';
   return new RedisStore({
     url: config.redis.url,
