@@ -129,9 +129,9 @@ export class LmdbStore implements Store {
 
   /**
    * Group commit: a commit starts at most once per this many milliseconds; writes that arrive in
-   * between wait for the next start and share that commit. A commit costs ~0.3 ms of CPU whatever it
-   * holds (the sync, and the hand-offs between the event loop and the writer thread); at a steady
-   * rate the writes arrive one by one, and lmdb-js alone would commit them almost one by one. A write
+   * between wait for the next start and share that commit. A commit costs CPU whatever it holds (the
+   * sync, and the hand-offs between the event loop and the writer thread); at a steady rate the
+   * writes arrive one by one, and lmdb-js alone would commit them almost one by one. A write
    * that finds no commit started within the window goes at once, so a quiet store adds no latency.
    * 0 = no window (bench/README.md "Group commit").
    */
