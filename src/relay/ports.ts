@@ -1,12 +1,12 @@
-import type { MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
+import type { DeliveryStatus, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
+import type { StreamEvent } from '../records/events.js';
 
 /** Outcome of handing a push (notification or report) to the bearer. */
 export type PushOutcome =
   | { ok: true; link?: string; messageIds?: string[]; receiptKeys?: string[]; /** An SMS with a web link went instead of a WAP Push (non-MMS handset). */ fallbackSms?: boolean }
   | { ok: false; temporary: boolean; reason: string; code?: number };
 
-/** Delivery report statuses of OMA-MMS-ENC X-Mms-Status (0x95). */
-export type DeliveryStatus = 'expired' | 'retrieved' | 'rejected' | 'deferred' | 'unrecognised' | 'indeterminate' | 'forwarded' | 'unreachable';
+export type { DeliveryStatus } from '../records/model.js';
 
 export type ReadStatus = 'read' | 'deleted';
 
