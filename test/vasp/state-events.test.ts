@@ -14,6 +14,7 @@ import { Relay, type SubmitInput } from '../../src/relay/relay.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/types.js';
+import { EventRunner } from '../../src/stream/runner.js';
 import { placeInHistory, webhookJobsFor, WEBHOOK_JOB } from '../../src/vasp/events.js';
 import { deleteKeys, findRedis } from '../support/redis.js';
 
@@ -29,7 +30,7 @@ class AcceptingNotifier implements NotificationPort {
 }
 
 const restPort: ReportPort = {
-  changeJobs: webhookJobsFor,
+  eventJobs: webhookJobsFor,
   deliveryReport: async () => ({ ok: false, temporary: false, reason: 'a REST delivery report must come through changeJobs' }),
   readReport: async () => ({ ok: true }),
 };
@@ -51,9 +52,11 @@ function harness(store: Store, clock: () => number) {
   const notifier = new AcceptingNotifier();
   const relay = new Relay({ store, config: defaultConfig().relay, logger: pino({ level: 'silent' }), notifier, reports: { rest: restPort }, clock });
   const handlers = relay.jobHandlers();
+  const events = new EventRunner({ store, logger: pino({ level: 'silent' }), consumers: [relay.reportConsumer()], clock });
   const webhooks: JobRecord[] = [];
   async function drain(): Promise<void> {
     for (;;) {
+      await events.drain();
       const jobs = await store.claimDueJobs(clock(), 100, 60_000);
       if (jobs.length === 0) return;
       for (const job of jobs) {
