@@ -218,8 +218,9 @@ export class EventRunner {
    * Runs every consumer until it has read all there is (or is waiting for a back-off). For tests and
    * tools; works whether or not the runner was started.
    */
-  async drain(): Promise<void> {
+  async drain(consumers?: string[]): Promise<void> {
     for (const s of this.states) {
+      if (consumers && !consumers.includes(s.c.name)) continue;
       if (s.retryAt > this.o.clock()) continue;
       // A round that read a full batch may have left more.
       while ((await this.round(s)) && s.retryAt <= this.o.clock());
