@@ -32,6 +32,12 @@ export interface EventRunnerOptions {
   leaseMs?: number;
   /** Upper bound on the sleep between two looks at the stream (other nodes write events too). */
   pollMs?: number;
+  /**
+   * How long a nudge waits before the consumers look, so that the events of a few changes are read
+   * and acknowledged together: at a moderate rate every acknowledgement is a commit of its own
+   * otherwise. Delays reports and webhooks by at most this much. 0 = at once.
+   */
+  lingerMs?: number;
   clock?: () => number;
   /** Back-off for a consumer whose handler throws: min(base * 2^attempts, max); the event is dropped after maxAttempts. */
   backoff?: { baseMs: number; maxMs: number; maxAttempts: number };
@@ -82,6 +88,7 @@ export class EventRunner {
   private readonly states: State[];
   private running = false;
   private poller: NodeJS.Timeout | undefined;
+  private linger: NodeJS.Timeout | undefined;
   private trimmer: NodeJS.Timeout | undefined;
 
   constructor(opts: EventRunnerOptions) {
@@ -90,6 +97,7 @@ export class EventRunner {
       batchSize: opts.batchSize ?? 256,
       leaseMs: opts.leaseMs ?? 60_000,
       pollMs: opts.pollMs ?? 1000,
+      lingerMs: opts.lingerMs ?? 10,
       clock: opts.clock ?? Date.now,
       backoff: opts.backoff ?? { baseMs: 1000, maxMs: 300_000, maxAttempts: 20 },
       maxEvents: opts.maxEvents ?? 1_000_000,
@@ -111,15 +119,24 @@ export class EventRunner {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.poller = setInterval(() => this.nudge(), this.o.pollMs);
+    this.poller = setInterval(() => this.pumpAll(), this.o.pollMs);
     this.poller.unref();
     this.trimmer = setInterval(() => void this.trim().catch((err) => this.o.logger.warn({ err }, 'stream trim failed')), this.o.trimIntervalMs);
     this.trimmer.unref();
-    this.nudge();
+    this.pumpAll();
   }
 
-  /** Events were written: every consumer not waiting for a back-off looks now. */
+  /** Events were written: every consumer not waiting for a back-off looks (after `lingerMs`). */
   nudge(): void {
+    if (!this.running || this.linger) return;
+    if (this.o.lingerMs <= 0) return this.pumpAll();
+    this.linger = setTimeout(() => {
+      this.linger = undefined;
+      this.pumpAll();
+    }, this.o.lingerMs);
+  }
+
+  private pumpAll(): void {
     if (!this.running) return;
     for (const s of this.states) this.pump(s);
   }
@@ -264,6 +281,8 @@ export class EventRunner {
     this.running = false;
     clearInterval(this.poller);
     clearInterval(this.trimmer);
+    clearTimeout(this.linger);
+    this.linger = undefined;
     for (const s of this.states) clearTimeout(s.timer);
     const busy = this.states.map((s) => s.busy).filter((b): b is Promise<boolean> => b !== undefined);
     if (busy.length === 0) return;
