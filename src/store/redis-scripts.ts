@@ -464,12 +464,14 @@ end
 return n`);
 
 /**
- * Removes a consumer from the group only if it holds no pending entry (DELCONSUMER would drop them
- * from the PEL, and their jobs would never run). KEYS: stream. ARGV: consumer.
+ * Removes a consumer from a group only if it holds no pending entry (DELCONSUMER would drop them
+ * from the PEL, and their jobs or events would never be handled). KEYS: stream. ARGV: consumer,
+ * group (default: the job queue's).
  */
 export const DROP_CONSUMER = new LuaScript(`${QUEUE}
-if #redis.call('XPENDING', KEYS[1], GROUP, '-', '+', 1, ARGV[1]) > 0 then return 0 end
-redis.call('XGROUP', 'DELCONSUMER', KEYS[1], GROUP, ARGV[1])
+local g = ARGV[2] or GROUP
+if #redis.call('XPENDING', KEYS[1], g, '-', '+', 1, ARGV[1]) > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], g, ARGV[1])
 return 1`);
 
 /**

@@ -761,14 +761,22 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Redis expires keys itself. What is left is the consumer group: every node that ever ran
-   * (a new name per process) stays a consumer until removed, so consumers without pending jobs
-   * that have been idle for a day are dropped. Returns how many were.
+   * Redis expires keys itself. What is left are the consumer groups (of the job stream and of the
+   * event stream): every node that ever ran (a new name per process) stays a member until
+   * removed, so members without pending entries that have been idle for a day are dropped.
+   * Returns how many were.
    */
   async sweep(_now: number): Promise<number> {
+    let removed = await this.dropStaleMembers(this.streamKey, 'workers');
+    // The same for the members (nodes) of each consumer group of the event stream.
+    for (const g of await this.groupInfo()) removed += await this.dropStaleMembers(this.eventsKey, String(g.name));
+    return removed;
+  }
+
+  private async dropStaleMembers(stream: string, group: string): Promise<number> {
     let consumers: unknown[];
     try {
-      consumers = (await this.client.call('XINFO', 'CONSUMERS', this.streamKey, 'workers')) as unknown[];
+      consumers = (await this.client.call('XINFO', 'CONSUMERS', stream, group)) as unknown[];
     } catch (err) {
       if (/no such key|NOGROUP/i.test((err as Error).message)) return 0;
       throw err;
@@ -777,7 +785,7 @@ export class RedisStore implements Store {
     for (const c of consumers) {
       const f = fields(c);
       if (f.name === this.consumer || Number(f.pending) !== 0 || Number(f.idle) < STALE_CONSUMER_MS) continue;
-      removed += Number(await DROP_CONSUMER.run(this.client, [this.streamKey], [String(f.name)]));
+      removed += Number(await DROP_CONSUMER.run(this.client, [stream], [String(f.name), group]));
     }
     return removed;
   }
