@@ -102,8 +102,7 @@ export class LmdbStore implements Store {
     this.counts = this.root.openDB({ name: 'counts' });
     this.expiries = this.root.openDB({ name: 'expiries' });
     this.meta = this.root.openDB({ name: 'meta' });
-    // No shared structures here: their entry would sit among the numbered events that ranges and counts read.
-    this.events = this.root.openDB({ name: 'events' });
+    this.events = this.root.openDB({ name: 'events', sharedStructuresKey: STRUCTURES });
     this.counters = this.root.openDB({ name: 'counters' });
     let last = 0;
     for (const key of this.events.getKeys({ reverse: true, limit: 1 })) if (typeof key === 'number') last = key;
@@ -142,7 +141,7 @@ export class LmdbStore implements Store {
    * id that is not on disk. They reload what is (a read inside the same write transaction).
    */
   private forgetStructures(): void {
-    for (const db of [this.messages, this.recipients, this.index, this.jobs]) {
+    for (const db of [this.messages, this.recipients, this.index, this.jobs, this.events]) {
       const encoder = (db as unknown as { encoder: { structures?: unknown[] & { uninitialized?: boolean; sharedLength?: number } } }).encoder;
       const fresh: unknown[] & { uninitialized?: boolean; sharedLength?: number } = [];
       fresh.uninitialized = true;
@@ -612,7 +611,7 @@ export class LmdbStore implements Store {
         if (keys.length < TRIM_BATCH) break;
       }
     }
-    let excess = (this.events.getStats() as { entryCount: number }).entryCount - maxEvents;
+    let excess = this.eventCount() - maxEvents;
     while (excess > 0) {
       const keys = [...this.events.getKeys({ limit: Math.min(excess, TRIM_BATCH) })] as number[];
       if (keys.length === 0) break;
@@ -639,7 +638,12 @@ export class LmdbStore implements Store {
   }
 
   async countEvents(): Promise<number> {
-    return (this.events.getStats() as { entryCount: number }).entryCount;
+    return this.eventCount();
+  }
+
+  /** Entries of the events database but its shared structures (ranges skip them, the count does not). */
+  private eventCount(): number {
+    return (this.events.getStats() as { entryCount: number }).entryCount - (this.events.doesExist(STRUCTURES as unknown as number) ? 1 : 0);
   }
 
   // --- counters ---------------------------------------------------------------------------------
