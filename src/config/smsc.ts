@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/schema.js';
+import { ConfigError } from './schema.js';
 
 export type BindMode = 'trx' | 'tx-rx';
 
