@@ -1,7 +1,7 @@
 /**
  * Webhook events of a REST message's recipients at the relay and store level, on the embedded store
- * and on Redis: each state change schedules its event in the same write, once, and nothing is
- * scheduled for a change that did not happen.
+ * and on Redis: each state change writes its stream event in the same write, the consumer
+ * 'reports' schedules its webhook once, and nothing is scheduled for a change that did not happen.
  */
 import { randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
@@ -31,7 +31,7 @@ class AcceptingNotifier implements NotificationPort {
 
 const restPort: ReportPort = {
   eventJobs: webhookJobsFor,
-  deliveryReport: async () => ({ ok: false, temporary: false, reason: 'a REST delivery report must come through changeJobs' }),
+  deliveryReport: async () => ({ ok: false, temporary: false, reason: 'a REST delivery report must come through eventJobs' }),
   readReport: async () => ({ ok: true }),
 };
 
