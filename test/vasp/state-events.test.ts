@@ -133,6 +133,10 @@ function scenarios(t: Test, name: string, make: StoreMaker): void {
       { state: 'retrieved', sequence: 3, previousState: 'deferred' },
       { state: 'acknowledged', sequence: 4, previousState: 'retrieved' },
     ]);
+    for (const j of webhooks.filter((j) => j.payload.rid === a.id)) {
+      const place = placeInHistory(ra, String(j.payload.state), Number(j.payload.at))!;
+      t.same([j.payload.sequence, j.payload.previousState], [place.sequence, place.previousState], `the job carries the place the store wrote (${String(j.payload.state)})`);
+    }
     const rc = (await store.getRecipient(c.id))!;
     const cancelled = webhooks.find((j) => j.payload.state === 'cancelled')!;
     t.same(placeInHistory(rc, 'cancelled', Number(cancelled.payload.at)), { sequence: 3, previousState: 'notified' }, 'the re-notification is in the history, not among the events');
