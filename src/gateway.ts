@@ -163,7 +163,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   notifier.target = vasp.moNotifier(handsetNotifier);
   runner.start();
   if (config.stream.run) events.start();
-  else logger.warn('stream.run is off: this node runs no stream consumers (reports, counters); another node must');
+  else {
+    // The retention cap holds all the same.
+    events.startTrimming();
+    logger.warn('stream.run is off: this node runs no stream consumers (reports, counters); another node must');
+  }
   const sweeper = setInterval(() => {
     store.sweep((opts.clock ?? Date.now)()).catch((err) => logger.warn({ err }, 'store sweep failed'));
   }, 60_000);

@@ -121,9 +121,15 @@ export class EventRunner {
     this.running = true;
     this.poller = setInterval(() => this.pumpAll(), this.o.pollMs);
     this.poller.unref();
+    this.startTrimming();
+    this.pumpAll();
+  }
+
+  /** Trims the outbox every `trimIntervalMs` (start() does it too; alone on a node that runs no consumers). */
+  startTrimming(): void {
+    if (this.trimmer) return;
     this.trimmer = setInterval(() => void this.trim().catch((err) => this.o.logger.warn({ err }, 'stream trim failed')), this.o.trimIntervalMs);
     this.trimmer.unref();
-    this.pumpAll();
   }
 
   /** Events were written: every consumer not waiting for a back-off looks (after `lingerMs`). */
@@ -284,6 +290,7 @@ export class EventRunner {
     this.running = false;
     clearInterval(this.poller);
     clearInterval(this.trimmer);
+    this.trimmer = undefined;
     clearTimeout(this.linger);
     this.linger = undefined;
     for (const s of this.states) clearTimeout(s.timer);
