@@ -262,7 +262,8 @@ return 1`);
  * than the lease (XAUTOCLAIM; a dead node's), then new ones. Leases run on the caller's clock as in
  * the job queue's CLAIM: every entry taken gets delivery time `now`. An entry trimmed away under
  * the retention cap while pending comes back without fields: it is acknowledged and skipped.
- * KEYS: stream. ARGV: group, me, limit, leaseMs, now. Returns a flat list (id, json, ...).
+ * KEYS: stream. ARGV: group, me, limit, leaseMs, now, '1' to look for expired leases ('0': not
+ * this time). Returns a flat list (id, json, ...).
  */
 export const READ_EVENTS = new LuaScript(`
 local s, g, me = KEYS[1], ARGV[1], ARGV[2]
@@ -281,7 +282,7 @@ local function take(e)
 end
 local r = redis.call('XREADGROUP', 'GROUP', g, me, 'COUNT', limit, 'STREAMS', s, '0')
 if r and r[1] then for _, e in ipairs(r[1][2]) do take(e) end end
-if #taken < limit then
+if #taken < limit and ARGV[6] == '1' then
   local t = redis.call('TIME')
   local minIdle = lease + tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - now
   if minIdle < 0 then minIdle = 0 end

@@ -559,17 +559,26 @@ export class RedisStore implements Store {
     this.groups.add(consumer);
   }
 
+  /** When this instance last looked for another member's expired leases, per consumer (its clock). */
+  private readonly lastClaim = new Map<string, number>();
+
   async readEvents(consumer: string, limit: number, opts: { leaseMs: number; now: number }): Promise<StreamEntry[]> {
     await this.ensureGroup(consumer);
+    // Leases expire after leaseMs: looking for expired ones (XAUTOCLAIM scans the pending list) a
+    // few times per lease is enough, not on every read.
+    const last = this.lastClaim.get(consumer);
+    const claim = last === undefined || opts.now - last >= opts.leaseMs / 4 || opts.now < last;
+    if (claim) this.lastClaim.set(consumer, opts.now);
+    const args = [consumer, this.consumer, limit, opts.leaseMs, opts.now, claim ? '1' : '0'];
     let raw: string[];
     try {
-      raw = (await READ_EVENTS.run(this.client, [this.eventsKey], [consumer, this.consumer, limit, opts.leaseMs, opts.now])) as string[];
+      raw = (await READ_EVENTS.run(this.client, [this.eventsKey], args)) as string[];
     } catch (err) {
       // The stream (and its groups) went away, e.g. a flushed database: create the group again.
       if (!/NOGROUP/.test((err as Error).message)) throw err;
       this.groups.delete(consumer);
       await this.ensureGroup(consumer);
-      raw = (await READ_EVENTS.run(this.client, [this.eventsKey], [consumer, this.consumer, limit, opts.leaseMs, opts.now])) as string[];
+      raw = (await READ_EVENTS.run(this.client, [this.eventsKey], args)) as string[];
     }
     const out: StreamEntry[] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) out.push({ pos: raw[i]!, event: JSON.parse(raw[i + 1]!) as StreamEvent });
