@@ -8,7 +8,7 @@ import { Relay, SubmitError, type Retransmission, type SubmitInput, type SubmitR
 import { LmdbStore } from '../../src/store/lmdb-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/types.js';
-import { findRedis } from '../support/redis.js';
+import { redisForTests } from '../support/redis.js';
 
 const HOUR = 3_600_000;
 
@@ -337,10 +337,9 @@ t.test('a retransmitted submission creates nothing and gets the first Message-ID
   t.equal((await store.stateCounts()).notified, 10);
 });
 
-const redis = await findRedis();
-if (redis?.child) t.teardown(() => void redis.child!.kill());
+const { server: redis, skip: redisSkip } = await redisForTests();
 for (const kind of ['lmdb', 'redis'] as const) {
-  const skip = kind === 'redis' && !redis ? 'no Redis on 127.0.0.1:6379 and no redis-server to start' : false;
+  const skip = kind === 'redis' ? redisSkip : false;
   t.test(`${kind}: concurrent identical submissions (a retry racing the original) yield exactly one message`, { skip }, async (t) => {
     let makeStore: ((clock: () => number) => Store) | undefined;
     if (kind === 'redis') {

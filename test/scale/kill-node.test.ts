@@ -5,16 +5,19 @@
  */
 import t from 'tap';
 import { Redis } from 'ioredis';
+import { redisForTests } from '../support/redis.js';
 import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
 import type { RecipientRecord } from '../../src/relay/model.js';
 import { assertFreshBuild, dropPrefix, postPdu, sendReq, startNode, uniquePrefix, waitFor } from './nodes.js';
 
-const REDIS = 'redis://127.0.0.1:6379';
+// The Redis on 127.0.0.1:6379 (.ci/run starts it), else one of the test's own.
+const { server: redisServer, skip } = await redisForTests();
+const REDIS = redisServer?.url ?? '';
 const MESSAGES = 60;
 const PARALLEL = 6;
 const KILL_AFTER = 20;
 
-t.test('node A killed mid-burst: node B notifies everything A accepted', async (t) => {
+t.test('node A killed mid-burst: node B notifies everything A accepted', { skip }, async (t) => {
   assertFreshBuild();
   const prefix = uniquePrefix('kill-node');
   const admin = new Redis(REDIS);
