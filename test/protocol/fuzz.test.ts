@@ -27,7 +27,8 @@ t.test('the fuzz oracle catches a part whose length lied', async (t) => {
   const input = encode(pdu);
   const parts = decode(input).parts!;
   t.equal(partViewProblem(input, parts), undefined, 'the real decoder gives in-bounds, ordered views');
-  const [a, b] = parts as [{ data: Uint8Array }, { data: Uint8Array }];
+  const a = parts[0]!;
+  const b = parts[1]!;
   const at = (d: Uint8Array, len: number) => new Uint8Array(d.buffer, d.byteOffset, len);
   t.match(partViewProblem(input.subarray(0, input.length - 1), [a, b]), /past the input's/, 'the last part runs past a truncated input');
   t.match(partViewProblem(input, [{ data: at(a.data, b.data.byteOffset - a.data.byteOffset + 1) }, b]), /inside what came before/, 'a length that runs into the next part');
