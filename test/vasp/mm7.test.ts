@@ -208,7 +208,10 @@ t.test('a SubmitReq repeated with its TransactionID (SubmitRsp lost) gets the fi
   t.match(rsp(over), { status: { code: 4007 } }, 'quota used by the two messages, not by the repeat');
 
   await until(() => (transport.pushes.some((p) => p.destination === '+447700900002') ? true : undefined), 'notification of the second message');
-  await new Promise((r) => setTimeout(r, 200));
+  // Delivery records are written with the message, before the SubmitRsp: two records in all means
+  // the repeat made none, so no notification of it can come later either.
+  const counts = await gw.store.stateCounts();
+  t.equal(Object.values(counts).reduce((a, b) => a + (b ?? 0), 0), 2, 'two delivery records: none for the repeat');
   t.equal(transport.pushes.filter((p) => p.destination === '+447700900001').length, 1, 'one notification for the repeated request');
   t.match(await (await fetch(`${gw.url}/metrics`)).text(), /mmsc_retransmissions_total\{pdu="mm7-submit"\} 1/);
 });
