@@ -101,7 +101,7 @@ t.test('a write that fails half-way leaves nothing behind', async (t) => {
   const { message, recipients } = sampleMessage(2);
   // A job payload that msgpack cannot encode makes the write throw after the message was put.
   const bad = { type: 'notify', dueAt: 0, payload: { n: 10n ** 30n } as unknown as Record<string, unknown> };
-  await t.rejects(store.createMessage(message, Buffer.from('b'), recipients, [bad]));
+  await t.rejects(store.createMessage(message, Buffer.from('b'), recipients, [bad]), { name: 'RangeError', message: /too large to fit/ });
   t.equal(await store.getMessage(message.id), undefined, 'message rolled back');
   t.equal(await store.findRecipientByToken(recipients[0]!.token), undefined, 'index rolled back');
   t.equal(await store.countJobs(), 0);
@@ -250,7 +250,7 @@ t.test('a record shape first seen in a write that fails is written correctly by 
   // A shape no earlier message had: its structure is saved in the write that then fails.
   const shape = { senderVisibility: 'hide' as const, priority: 'high' as const, extraHeaders: [{ name: 'X-A', value: 'b' }] };
   const first = sampleMessage(1, shape);
-  await t.rejects(store.createMessage(first.message, Buffer.from('a'), first.recipients, [bad]));
+  await t.rejects(store.createMessage(first.message, Buffer.from('a'), first.recipients, [bad]), { name: 'RangeError', message: /too large to fit/ });
   const second = sampleMessage(1, shape);
   await store.createMessage(second.message, Buffer.from('b'), second.recipients, []);
   t.same(await store.getMessage(second.message.id), second.message);

@@ -238,7 +238,7 @@ if (!server) {
     const { message, recipients } = sampleMessage(1);
     // A key of the wrong type where the recipient record goes makes the records script fail.
     await admin.set(`${runPrefix}${n}:{g}:r:${recipients[0]!.id}`, 'not a hash');
-    await t.rejects(store.createMessage(message, Buffer.from('x'), recipients, [{ type: 'notify', dueAt: 0, payload: {} }]));
+    await t.rejects(store.createMessage(message, Buffer.from('x'), recipients, [{ type: 'notify', dueAt: 0, payload: {} }]), { message: /^WRONGTYPE/ }, 'the records script fails on the planted key');
     t.equal(await store.getMessage(message.id), undefined, 'message removed again');
     t.equal(await store.getBody(message.id), undefined, 'body removed again');
   });
