@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { adaptImage } from '../src/adapt/images.js';
 import { defaultConfig } from '../src/config/index.js';
 import { startGateway } from '../src/gateway.js';
-import { RecordingTransport } from '../src/mm1/transport.js';
+import { RecordingTransport } from '../src/relay/transport.js';
 import { decode, encode, type NotificationInd } from '../protocol/mms/index.js';
 import { decodeWspPush } from '../protocol/push/wsp-push.js';
 

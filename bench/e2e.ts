@@ -18,7 +18,7 @@ import { HandsetDirectory } from '../src/emulator/handset.js';
 import { formatLoadReport, runLoad, type LoadReport } from '../src/emulator/load.js';
 import { Mm1Client } from '../src/emulator/mm1-client.js';
 import { SimulatorPushSource } from '../src/emulator/receiver.js';
-import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
+import { SmscSimulator } from '../src/smsc-sim/simulator.js';
 import { deleteKeys } from '../test/support/redis.js';
 import { cpuSeconds, loadAverage } from './proc-stats.js';
 import { untilHealthy } from './until-healthy.js';

@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   // and its submit/receipt work (1 000 of each per second at the offered rate) would show up as
   // latency that the gateway never caused.
   const smscPort = 18092;
-  const sim = child([resolve(here, '../src/emulator/smsc-sim-cli.js'), '--port', String(smscPort), '--account', 'mmsc:bench', '--receipt-delay', '50', '--log-level', 'warn'], {}, 'pipe');
+  const sim = child([resolve(here, '../src/smsc-sim/cli.js'), '--port', String(smscPort), '--account', 'mmsc:bench', '--receipt-delay', '50', '--log-level', 'warn'], {}, 'pipe');
   await untilListening(smscPort);
   const urls: string[] = [];
   let pushes = 0;

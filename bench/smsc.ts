@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { smscLink } from '../src/smsc/config.js';
+import { smscLink } from '../src/config/smsc.js';
 import { SmscLink } from '../src/smsc/link.js';
 import { SmscPool } from '../src/smsc/pool.js';
 import { SmppPushTransport } from '../src/smsc/push-transport.js';
@@ -61,7 +61,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const port = await freePort();
-  const cli = fileURLToPath(new URL('../src/emulator/smsc-sim-cli.js', import.meta.url));
+  const cli = fileURLToPath(new URL('../src/smsc-sim/cli.js', import.meta.url));
   const sim = fork(cli, ['--port', String(port), '--account', 'bench:bench', '--no-receipts', '--quiet', '--log-level', 'warn'], { stdio: 'inherit' });
   try {
     const pdu = payload();

@@ -24,7 +24,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../src/relay/model.js';
+import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../src/records/model.js';
 import type { Store } from '../src/store/types.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);

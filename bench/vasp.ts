@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SmscSimulator } from '../src/emulator/smsc-simulator.js';
+import { SmscSimulator } from '../src/smsc-sim/simulator.js';
 import { hashApiKey, hashPassword } from '../src/vasp/accounts.js';
 import { untilHealthy } from './until-healthy.js';
 

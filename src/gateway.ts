@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import { buildApp, type HealthSource } from './app.js';
 import type { GatewayConfig } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import type { PushTransport } from './mm1/transport.js';
+import type { PushTransport } from './relay/transport.js';
 import { startSmscBearer, type SmscBearer } from './smsc/index.js';
+import { startLabSmsc } from './smsc-sim/simulator.js';
 import { JobRunner } from './queue/runner.js';
 import type { NotificationPort, ReportPort } from './relay/ports.js';
 import { Relay } from './relay/relay.js';
@@ -69,6 +70,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (!opts.transport) {
     bearer = await startSmscBearer(config.smsc, {
       logger,
+      startLab: startLabSmsc,
       sink: { smscReceipt: (key, state, delivered, error) => relayRef!.smscReceipt(key, state, delivered, error) },
     });
     health.push({ name: 'smsc', check: async () => ({ ok: true, detail: bearer!.pool.status() }) });

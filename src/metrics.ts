@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RecipientState } from './relay/model.js';
+import type { RecipientState } from './records/model.js';
 
 /** All gateway metrics on one registry owned by the gateway instance (no global registry). */
 export interface Metrics {

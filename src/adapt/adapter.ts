@@ -1,6 +1,6 @@
 import { findSmilPart, buildSmil, parseSmil, rewriteSmil, serializeSmil, smilKindFor, type SmilPartInput, type SmilPartRef } from '../../protocol/smil/index.js';
 import { DecodeError, WspReader, WspWriter, readMultipart, writeMultipart, isMultipart, type Part } from '../../protocol/wsp/index.js';
-import type { ContentTypeRecord } from '../relay/model.js';
+import type { ContentTypeRecord } from '../records/model.js';
 import { accepts, type Handset } from './handset.js';
 import { adaptImage } from './images.js';
 import { adaptText } from './text.js';

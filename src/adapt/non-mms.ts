@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { PushTransport } from '../mm1/transport.js';
+import type { PushTransport } from '../relay/transport.js';
 import { msisdnOf } from '../relay/address.js';
-import type { MessageRecord, RecipientRecord } from '../relay/model.js';
+import type { MessageRecord, RecipientRecord } from '../records/model.js';
 import type { NotificationPort, PushOutcome } from '../relay/ports.js';
 
 export interface NonMmsNotifierOptions {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AdaptConfig } from '../config/index.js';
-import type { MessageRecord } from '../relay/model.js';
+import type { MessageRecord } from '../records/model.js';
 import type { Store } from '../store/types.js';
 import { MessageAdapter, type MediaTranscoder } from './adapter.js';
 import { CapabilityResolver, type RequestHeaders } from './capabilities.js';

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, arr, bool, check, int, merge, obj, opt, str, type Rule } from './schema.js';
-import { VASP_CONFIG_RULE, defaultVaspConfig, type VaspConfig } from '../vasp/config.js';
+import { smscLinksFromConfig } from './smsc.js';
+import { VASP_CONFIG_RULE, checkVaspAccounts, defaultVaspConfig, type VaspConfig } from './vasp.js';
 
 export { ConfigError } from './schema.js';
 
@@ -117,7 +118,7 @@ export interface GatewayConfig {
   relay: RelayConfig;
   log: { level: string; pretty: boolean };
   metrics: { enabled: boolean; path: string };
-  /** SMSC links; validated by the SMSC module. Empty = the built-in SMSC simulator. */
+  /** SMSC links (src/config/smsc.ts says the forms). Empty = the built-in SMSC simulator. */
   smsc: Record<string, unknown>;
   redis: { url: string; keyPrefix: string };
   node: NodeConfig;
@@ -301,6 +302,8 @@ export function loadConfig(opts: LoadOptions = {}): GatewayConfig {
   if (opts.overrides !== undefined) cfg = merge(cfg, opts.overrides);
 
   check(SCHEMA, cfg, '');
+  smscLinksFromConfig(cfg.smsc);
+  checkVaspAccounts(cfg.vasp.accounts);
   if (cfg.relay.defaultExpirySeconds > cfg.relay.maxExpirySeconds) {
     throw new ConfigError('relay.defaultExpirySeconds', `must not exceed relay.maxExpirySeconds (${cfg.relay.maxExpirySeconds})`);
   }

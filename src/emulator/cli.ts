@@ -6,7 +6,7 @@ import { runLoad, formatLoadReport, type LoadOptions } from './load.js';
 import { Mm1Client } from './mm1-client.js';
 import { SimulatorPushSource, SmppReceiverPushSource, type PushSource } from './receiver.js';
 import { loadScenario, runScenario } from './scenario.js';
-import { SmscSimulator } from './smsc-simulator.js';
+import { SmscSimulator } from '../smsc-sim/simulator.js';
 
 const usage = `mmsc-emulator: emulated handsets against an MMSC (MM1 over HTTP, notifications by WAP Push over SMPP).
 

@@ -16,7 +16,7 @@ import {
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 import type { Part } from '../../protocol/wsp/index.js';
 import { Mm1Error, type HandsetIdentity, type Mm1Client, type Mm1Response } from './mm1-client.js';
-import { RandomPool } from '../relay/ids.js';
+import { RandomPool } from '../records/ids.js';
 
 /**
  * How the handset answers a notification, modelled on real clients:

@@ -2,10 +2,10 @@ import pino from 'pino';
 import type smpp from 'smpp';
 import { decodeUserData, Reassembler, WAP_PUSH_PORT } from '../../protocol/push/wdp.js';
 import type { Logger } from '../log.js';
-import { smscLink } from '../smsc/config.js';
+import { smscLink } from '../config/smsc.js';
 import { SmppConnection, type ConnectionState } from '../smsc/connection.js';
 import { SmppStatus } from '../smsc/status.js';
-import { rawShortMessage, type SmscSimulator } from './smsc-simulator.js';
+import { rawShortMessage, type SmscSimulator } from '../smsc-sim/simulator.js';
 
 /** A WAP Push datagram as a handset's WDP layer hands it up. */
 export interface ReceivedPush {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BEHAVIOURS, DEVICE_CLASSES, Handset, type Behaviour, type HandsetDirectory, type Incoming, type IncomingState, type Sent } from './handset.js';
 import type { Mm1Client } from './mm1-client.js';
-import type { SmscSimulator } from './smsc-simulator.js';
+import type { SmscSimulator } from '../smsc-sim/simulator.js';
 
 /**
  * Scenario files (JSON): handsets, steps run in order, expectations checked at the end (or inline as

@@ -3,9 +3,9 @@ import { encode, type DeliveryInd, type NotificationInd, type ReadOrigInd } from
 import { mmsPush } from '../../protocol/push/wsp-push.js';
 import type { RelayConfig } from '../config/index.js';
 import { msisdnOf } from '../relay/address.js';
-import type { MessageRecord, RecipientRecord } from '../relay/model.js';
+import type { MessageRecord, RecipientRecord } from '../records/model.js';
 import type { DeliveryStatus, NotificationPort, PushOutcome, ReadStatus, ReportPort } from '../relay/ports.js';
-import type { PushTransport } from './transport.js';
+import type { PushTransport } from '../relay/transport.js';
 
 /** WSP push TID: any octet; derived from the record so a re-notification reuses it. */
 function pushTid(key: string): number {

@@ -14,7 +14,7 @@ import {
 import { DecodeError, WspWriter, isMultipart, writeMultipart, type Part } from '../../protocol/wsp/index.js';
 import type { Mm1Config } from '../config/index.js';
 import type { Metrics } from '../metrics.js';
-import type { ContentTypeRecord, MessageRecord, RecipientRecord } from '../relay/model.js';
+import type { ContentTypeRecord, MessageRecord, RecipientRecord } from '../records/model.js';
 import { Relay, SubmitError, type NotifyRespStatus, type SubmitInput, type SubmitRefusal, type TimeValue } from '../relay/relay.js';
 import type { SenderResolver } from './identity.js';
 import type { Adaptation } from '../adapt/service.js';

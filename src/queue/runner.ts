@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { JobRecord, NewJob } from '../relay/model.js';
+import type { JobRecord, NewJob } from '../records/model.js';
 import type { Store } from '../store/types.js';
 
 /** What a handler decides about a job. Throwing counts as `retry` with the runner's back-off. */

@@ -1,4 +1,4 @@
-import type { MessageRecord, NewJob, RecipientRecord, RecipientState } from './model.js';
+import type { MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 
 /** Outcome of handing a push (notification or report) to the bearer. */
 export type PushOutcome =

@@ -3,9 +3,9 @@ import type { RelayConfig } from '../config/index.js';
 import type { JobOutcome } from '../queue/runner.js';
 import type { Store, Transition } from '../store/types.js';
 import { isRoutable, sameSubscriber } from './address.js';
-import { randomIds, type IdSource } from './ids.js';
+import { randomIds, type IdSource } from '../records/ids.js';
 import { submissionKey, type SubmissionId } from './submission-key.js';
-import type { ContentTypeRecord, JobRecord, MessageRecord, NewJob, Origin, RecipientRecord, RecipientState } from './model.js';
+import type { ContentTypeRecord, JobRecord, MessageRecord, NewJob, Origin, RecipientRecord, RecipientState } from '../records/model.js';
 import type { DeliveryStatus, NotificationPort, PushOutcome, ReadStatus, ReportPort } from './ports.js';
 
 export type SubmitRefusal = 'no-recipients' | 'too-many-recipients' | 'unroutable-recipients' | 'bad-expiry';

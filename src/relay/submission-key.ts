@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SubmissionKey } from '../store/types.js';
-import type { ContentTypeRecord } from './model.js';
+import type { ContentTypeRecord } from '../records/model.js';
 
 /**
  * How an interface names a submission so that its retransmission is recognised: the originator as

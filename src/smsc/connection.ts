@@ -1,7 +1,7 @@
 import smpp from 'smpp';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import type { SmscLinkConfig } from './config.js';
+import type { SmscLinkConfig } from '../config/smsc.js';
 import { batchWrites } from './batch-writes.js';
 import { isCredentialRefusal, SmppStatus, statusName } from './status.js';
 

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type smpp from 'smpp';
 import type { Logger } from '../log.js';
-import type { SmscLinkConfig } from './config.js';
+import type { SmscLinkConfig } from '../config/smsc.js';
 import { LinkError, SmppConnection, type BindKind, type ConnectionState } from './connection.js';
 import { isDeliveryReceipt, readReceipt, type DeliveryReceipt } from './receipt.js';
 import { isTemporary, isThrottle, SmppStatus, statusName } from './status.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { SmscLinkConfig } from './config.js';
+import type { SmscLinkConfig } from '../config/smsc.js';
 import { SmscLink, type LinkStatus } from './link.js';
 import type { DeliveryReceipt } from './receipt.js';
 

@@ -1,5 +1,5 @@
 import { segment } from '../../protocol/push/wdp.js';
-import type { PushTransport } from '../mm1/transport.js';
+import type { PushTransport } from '../relay/transport.js';
 import type { PushOutcome } from '../relay/ports.js';
 import { receiptKeys } from './ids.js';
 import type { SmscLink, SubmitResult } from './link.js';

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RandomPool } from '../relay/ids.js';
+import { RandomPool } from '../records/ids.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
+import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 import type { CreateOutcome, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
 
 type JobKey = [number, string];

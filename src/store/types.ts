@@ -1,4 +1,4 @@
-import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
+import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 
 /**
  * A compare-and-set state change of one recipient: applied only when the current state is one of

@@ -1,8 +1,6 @@
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import { ConfigError } from '../config/schema.js';
-import type { VaspAccount } from './config.js';
-import { checkTimeZone } from './quiet-hours.js';
+import { checkVaspAccounts, DEFAULT_AUTH_LIMITS, type AuthLimits, type VaspAccount } from '../config/vasp.js';
 
 const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 
@@ -54,37 +52,24 @@ export class VaspAccounts {
     const limits = { ...DEFAULT_AUTH_LIMITS, ...opts.limits };
     this.userFailures = new FailureWindow(limits.maxFailuresPerUser, limits.windowSeconds * 1000);
     this.sourceFailures = new FailureWindow(limits.maxFailuresPerSource, limits.windowSeconds * 1000);
-    accounts.forEach((a, i) => {
-      const key = `vasp.accounts[${i}]`;
-      if (this.byId.has(a.id)) throw new ConfigError(`${key}.id`, `duplicate VASP id "${a.id}"`);
+    // Accounts built outside loadConfig (tests, embedding) are held to the same rules.
+    checkVaspAccounts(accounts);
+    for (const a of accounts) {
       this.byId.set(a.id, a);
-      const user = a.username ?? a.id;
-      if (this.byUser.has(user)) throw new ConfigError(`${key}.username`, `duplicate user name "${user}"`);
-      this.byUser.set(user, a);
+      this.byUser.set(a.username ?? a.id, a);
       for (const k of a.apiKeys ?? []) this.byKey.set(k.slice('sha256:'.length), a);
-      for (const sc of a.shortCodes ?? []) {
-        if (this.byShortCode.has(sc)) throw new ConfigError(`${key}.shortCodes`, `short code ${sc} belongs to two VASPs`);
-        this.byShortCode.set(sc, a);
-      }
+      for (const sc of a.shortCodes ?? []) this.byShortCode.set(sc, a);
       if (a.allowedSources?.length) {
         const list = new BlockList();
         for (const entry of a.allowedSources) {
           const [ip, bits] = entry.split('/');
           const type = isIP(ip!) === 6 ? 'ipv6' : 'ipv4';
-          if (isIP(ip!) === 0) throw new ConfigError(`${key}.allowedSources`, `"${entry}" is not an IP address or CIDR`);
           if (bits === undefined) list.addAddress(ip!, type);
           else list.addSubnet(ip!, Number(bits), type);
         }
         this.sources.set(a.id, list);
       }
-      if (a.quietHours) {
-        try {
-          checkTimeZone(a.quietHours.timeZone);
-        } catch {
-          throw new ConfigError(`${key}.quietHours.timeZone`, `unknown time zone "${a.quietHours.timeZone}"`);
-        }
-      }
-    });
+    }
   }
 
   get(id: string): VaspAccount | undefined {
@@ -162,15 +147,7 @@ export class VaspAccounts {
 }
 
 /** Failed-password limits (config `vasp.auth`). */
-export interface AuthLimits {
-  /** Failed Basic checks per user name within the window before its passwords go unchecked. */
-  maxFailuresPerUser: number;
-  /** Failed Basic checks (wrong password or unknown user) per source address within the window. */
-  maxFailuresPerSource: number;
-  windowSeconds: number;
-}
-
-export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxFailuresPerUser: 5, maxFailuresPerSource: 20, windowSeconds: 60 };
+export { DEFAULT_AUTH_LIMITS, type AuthLimits } from '../config/vasp.js';
 
 /** An IPv4-mapped IPv6 peer (::ffff:10.0.0.1) is the IPv4 address it carries. */
 function normalisePeer(peer: string): string {

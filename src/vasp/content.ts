@@ -1,7 +1,7 @@
 import { formatContentType, serializeMultipart, type MimeEntity } from '../../protocol/mm7/index.js';
 import { buildSmil, serializeSmil } from '../../protocol/smil/index.js';
 import { WspReader, WspWriter, readMultipart, writeMultipart, type Part } from '../../protocol/wsp/index.js';
-import type { ContentTypeRecord } from '../relay/model.js';
+import type { ContentTypeRecord } from '../records/model.js';
 
 /** A message body as the relay stores it: a WSP multipart and its content type. */
 export interface StoredContent {

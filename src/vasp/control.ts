@@ -1,4 +1,4 @@
-import type { ContentTypeRecord } from '../relay/model.js';
+import type { ContentTypeRecord } from '../records/model.js';
 import type { Relay } from '../relay/relay.js';
 import type { Store } from '../store/types.js';
 

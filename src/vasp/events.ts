@@ -1,4 +1,4 @@
-import type { NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
+import type { NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 import type { RecipientChange } from '../relay/ports.js';
 
 /**
@@ -9,19 +9,8 @@ import type { RecipientChange } from '../relay/ports.js';
  * - a state name: every change into that state;
  * - `final`: every change into an outcome state (OUTCOME_STATES).
  */
-export const STATE_EVENTS = [
-  'notifying',
-  'notified',
-  'fallback-sms',
-  'deferred',
-  'retrieved',
-  'acknowledged',
-  'rejected',
-  'unreachable',
-  'expired',
-  'forwarded',
-  'cancelled',
-] as const satisfies readonly RecipientState[];
+export { STATE_EVENTS, WEBHOOK_EVENTS, type WebhookEvent } from '../config/vasp.js';
+import type { WebhookEvent } from '../config/vasp.js';
 
 /**
  * States that say how delivery ended. 'unreachable' is among them although a handset given up on
@@ -29,8 +18,6 @@ export const STATE_EVENTS = [
  */
 export const OUTCOME_STATES: ReadonlySet<RecipientState> = new Set(['retrieved', 'acknowledged', 'rejected', 'unreachable', 'expired', 'forwarded', 'cancelled']);
 
-export const WEBHOOK_EVENTS = ['delivery-report', 'final', ...STATE_EVENTS] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEvent[] = ['delivery-report'];
 

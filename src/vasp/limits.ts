@@ -1,5 +1,5 @@
 import type { Store } from '../store/types.js';
-import type { VaspAccount } from './config.js';
+import type { VaspAccount } from '../config/vasp.js';
 
 export type LimitVerdict = { ok: true; release: () => Promise<void> } | { ok: false; limit: 'tps' | 'quota'; retryAfterSeconds: number; detail: string };
 

@@ -15,7 +15,7 @@ import {
 } from '../../protocol/mm7/index.js';
 import type { Metrics } from '../metrics.js';
 import type { VaspAccounts } from './accounts.js';
-import type { VaspAccount, VaspConfig } from './config.js';
+import type { VaspAccount, VaspConfig } from '../config/vasp.js';
 import { ContentError, contentFromMime, type StoredContent } from './content.js';
 import type { MessageControl } from './control.js';
 import type { SendOutcome, SendRefusal, VaspSender } from './send.js';

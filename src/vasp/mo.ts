@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { msisdnOf } from '../relay/address.js';
-import type { MessageRecord, RecipientRecord } from '../relay/model.js';
+import type { MessageRecord, RecipientRecord } from '../records/model.js';
 import type { NotificationPort, PushOutcome } from '../relay/ports.js';
 import type { Relay } from '../relay/relay.js';
 import type { Store } from '../store/types.js';
 import type { VaspAccounts } from './accounts.js';
-import type { VaspConfig } from './config.js';
+import type { VaspConfig } from '../config/vasp.js';
 import { textOfStored } from './content.js';
 import type { OptOutList } from './opt-out.js';
 import type { VaspReports } from './reports.js';

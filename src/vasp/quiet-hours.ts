@@ -1,4 +1,4 @@
-import type { QuietHours } from './config.js';
+import type { QuietHours } from '../config/vasp.js';
 
 /** Minutes since local midnight and the UTC offset part needed to map a local time back to an instant. */
 function localMinutes(at: number, timeZone: string): number {
@@ -11,11 +11,6 @@ function localMinutes(at: number, timeZone: string): number {
 function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);
   return h! * 60 + m!;
-}
-
-/** Throws a RangeError for an unknown time zone (checked when accounts are loaded). */
-export function checkTimeZone(timeZone: string): void {
-  new Intl.DateTimeFormat('en-GB', { timeZone });
 }
 
 /**

@@ -10,11 +10,11 @@ import {
   type Mm7Response,
 } from '../../protocol/mm7/index.js';
 import type { JobOutcome } from '../queue/runner.js';
-import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../relay/model.js';
+import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 import type { DeliveryStatus, PushOutcome, ReadStatus, ReportPort } from '../relay/ports.js';
 import type { Store } from '../store/types.js';
 import type { VaspAccounts } from './accounts.js';
-import type { VaspAccount, VaspConfig } from './config.js';
+import type { VaspAccount, VaspConfig } from '../config/vasp.js';
 import { FetchError, guardedRequest } from '../net/guarded-request.js';
 import { mimeFromStored, textOfStored } from './content.js';
 import { eventKey, placeInHistory, WEBHOOK_JOB, webhookJobsFor } from './events.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { ContentTypeRecord, Origin } from '../relay/model.js';
+import type { ContentTypeRecord, Origin } from '../records/model.js';
 import { Relay, SubmitError, type SubmitInput, type TimeValue } from '../relay/relay.js';
-import type { VaspAccount } from './config.js';
+import type { VaspAccount } from '../config/vasp.js';
 import { normaliseNumber, type NumberingPlan } from './e164.js';
 import type { VaspLimits } from './limits.js';
 import type { OptOutList } from './opt-out.js';

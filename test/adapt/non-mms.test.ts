@@ -1,7 +1,7 @@
 import t from 'tap';
 import sharp from 'sharp';
 import { defaultConfig } from '../../src/config/index.js';
-import { SmscSimulator, type SimulatedSubmit } from '../../src/emulator/smsc-simulator.js';
+import { SmscSimulator, type SimulatedSubmit } from '../../src/smsc-sim/simulator.js';
 import { startGateway } from '../../src/gateway.js';
 import { decodeTextSms, encodeTextSms } from '../../src/smsc/text-sms.js';
 import { encode, type MmsPdu } from '../../protocol/mms/index.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import sharp from 'sharp';
 import { defaultConfig } from '../../src/config/index.js';
 import { startGateway } from '../../src/gateway.js';
-import { RecordingTransport } from '../../src/mm1/transport.js';
+import { RecordingTransport } from '../../src/relay/transport.js';
 import { decode, encode, type MmsPdu, type NotificationInd, type RetrieveConf } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 import { decodeBody, encodeBody, httpServer, photo, silent, uaprofXml } from './helpers.js';

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { decode, encode, type NotificationInd, type SendConf } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
-import { SmscSimulator, type SimulatedPush } from '../../src/emulator/smsc-simulator.js';
+import { SmscSimulator, type SimulatedPush } from '../../src/smsc-sim/simulator.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
 import { assertFreshBuild, root } from '../scale/nodes.js';
 import { until } from '../support/until.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { lab, until } from './lab.js';
 import { SmppReceiverPushSource } from '../../src/emulator/receiver.js';
-import { addressRangePattern } from '../../src/emulator/smsc-simulator.js';
+import { addressRangePattern } from '../../src/smsc-sim/simulator.js';
 import { Handset } from '../../src/emulator/handset.js';
 import { Mm1Client, Mm1Error } from '../../src/emulator/mm1-client.js';
 

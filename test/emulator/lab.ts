@@ -5,7 +5,7 @@ import { startGateway, type Gateway } from '../../src/gateway.js';
 import { Handset, HandsetDirectory, type Behaviour, type HandsetOptions } from '../../src/emulator/handset.js';
 import { Mm1Client } from '../../src/emulator/mm1-client.js';
 import { SimulatorPushSource, SmppReceiverPushSource, type PushSource } from '../../src/emulator/receiver.js';
-import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
+import { SmscSimulator } from '../../src/smsc-sim/simulator.js';
 
 export interface Lab {
   gw: Gateway;

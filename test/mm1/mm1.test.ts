@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import pino from 'pino';
 import { defaultConfig, type GatewayConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { RecordingTransport } from '../../src/mm1/transport.js';
+import { RecordingTransport } from '../../src/relay/transport.js';
 import { decode, encode, type MmsPdu, type NotificationInd, type SendConf } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 

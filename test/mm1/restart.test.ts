@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
+import { SmscSimulator } from '../../src/smsc-sim/simulator.js';
 import { decode, encode, type NotificationInd, type SendConf } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { decode, encode, type ForwardConf, type MmsPdu, type NotificationInd, type SendConf } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 import { defaultConfig, type GatewayConfig } from '../../src/config/index.js';
-import { SmscSimulator, type SimulatedPush } from '../../src/emulator/smsc-simulator.js';
+import { SmscSimulator, type SimulatedPush } from '../../src/smsc-sim/simulator.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { until } from '../support/until.js';
 

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import pino from 'pino';
 import { defaultConfig } from '../../src/config/index.js';
 import type { JobOutcome } from '../../src/queue/runner.js';
-import type { MessageRecord, RecipientRecord } from '../../src/relay/model.js';
+import type { MessageRecord, RecipientRecord } from '../../src/records/model.js';
 import type { DeliveryStatus, NotificationPort, PushOutcome, ReadStatus, ReportPort } from '../../src/relay/ports.js';
 import { Relay, type Retransmission, type SubmitInput, type SubmitResult } from '../../src/relay/relay.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';

@@ -6,8 +6,8 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { redisForTests } from '../support/redis.js';
-import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
-import type { RecipientRecord } from '../../src/relay/model.js';
+import { SmscSimulator } from '../../src/smsc-sim/simulator.js';
+import type { RecipientRecord } from '../../src/records/model.js';
 import { assertFreshBuild, dropPrefix, postPdu, sendReq, startNode, uniquePrefix, waitFor } from './nodes.js';
 
 // The Redis on 127.0.0.1:6379 (.ci/run starts it), else one of the test's own.

@@ -6,8 +6,8 @@
  */
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
-import type { RecipientRecord } from '../../src/relay/model.js';
+import { SmscSimulator } from '../../src/smsc-sim/simulator.js';
+import type { RecipientRecord } from '../../src/records/model.js';
 import { requires } from '../support/requires.js';
 import { RedisServer, assertFreshBuild, postPdu, sendReq, sleep, startNode, uniquePrefix, waitFor, type NodeProcess } from './nodes.js';
 

@@ -6,10 +6,10 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { redisForTests } from '../support/redis.js';
-import { SmscSimulator, type SimulatedPush } from '../../src/emulator/smsc-simulator.js';
+import { SmscSimulator, type SimulatedPush } from '../../src/smsc-sim/simulator.js';
 import { decode, encode, type DeliveryInd, type NotificationInd } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
-import type { RecipientRecord } from '../../src/relay/model.js';
+import type { RecipientRecord } from '../../src/records/model.js';
 import { ORIGINATOR_ADDRESS, assertFreshBuild, dropPrefix, postPdu, send, startNode, uniquePrefix, waitFor } from './nodes.js';
 
 // The Redis on 127.0.0.1:6379 (.ci/run starts it), else one of the test's own.

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { startSmscBearer } from '../../src/smsc/index.js';
+import { startLabSmsc } from '../../src/smsc-sim/simulator.js';
 import { bytes, simulator, until } from './helpers.js';
 
 t.test('no SMSC configured: the built-in simulator carries pushes and receipts reach the sink', async (t) => {
@@ -12,9 +13,9 @@ t.test('no SMSC configured: the built-in simulator carries pushes and receipts r
       return { ok: true };
     },
   };
-  const bearer = await startSmscBearer({}, { sink });
+  const bearer = await startSmscBearer({}, { sink, startLab: startLabSmsc });
   t.teardown(() => bearer.stop());
-  t.ok(bearer.simulator, 'simulator started');
+  t.ok(bearer.lab, 'lab SMSC started');
   await until(() => bearer.pool.up, 'bind to the simulator');
   const o = await bearer.transport.push('+15551234567', bytes(40), 'x');
   t.ok(o.ok);
@@ -26,11 +27,15 @@ t.test('no SMSC configured: the built-in simulator carries pushes and receipts r
 
 t.test('configured URL: pushes go to that SMSC, no simulator', async (t) => {
   const sim = await simulator(t);
-  const bearer = await startSmscBearer({ url: `smpp://mmsc:secret@127.0.0.1:${sim.port}` });
+  const bearer = await startSmscBearer({ url: `smpp://mmsc:secret@127.0.0.1:${sim.port}` }, { startLab: startLabSmsc });
   t.teardown(() => bearer.stop());
-  t.equal(bearer.simulator, undefined);
+  t.equal(bearer.lab, undefined);
   await until(() => bearer.pool.up, 'bind');
   const got = sim.nextPush();
   t.ok((await bearer.transport.push('+15551234567', bytes(40), 'x')).ok);
   t.same((await got).payload, bytes(40));
+});
+
+t.test('no SMSC configured and no lab SMSC to start: the bearer refuses to start', async (t) => {
+  await t.rejects(startSmscBearer({}), /no SMSC configured/);
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ConfigError } from '../../src/config/schema.js';
-import { parseSmscUrl, smscLinksFromConfig } from '../../src/smsc/config.js';
+import { parseSmscUrl, smscLinksFromConfig } from '../../src/config/smsc.js';
 import { normaliseSmscId, receiptKeys } from '../../src/smsc/ids.js';
 import { isDeliveryReceipt, parseReceiptText, readReceipt } from '../../src/smsc/receipt.js';
 

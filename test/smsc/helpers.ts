@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
-import { SmscSimulator, type SmscSimulatorOptions } from '../../src/emulator/smsc-simulator.js';
-import { smscLink, type SmscLinkConfig } from '../../src/smsc/config.js';
+import { SmscSimulator, type SmscSimulatorOptions } from '../../src/smsc-sim/simulator.js';
+import { smscLink, type SmscLinkConfig } from '../../src/config/smsc.js';
 import { SmscLink } from '../../src/smsc/link.js';
 
 /** Starts a simulator on a free loopback port, stopped at teardown. */

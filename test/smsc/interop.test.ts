@@ -13,7 +13,7 @@ import t, { type Test } from 'tap';
 import { decode, encode, type NotificationInd } from '../../protocol/mms/index.js';
 import { defaultConfig } from '../../src/config/index.js';
 import { startGateway } from '../../src/gateway.js';
-import type { SimulatedPush } from '../../src/emulator/smsc-simulator.js';
+import type { SimulatedPush } from '../../src/smsc-sim/simulator.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 import { SmscPool } from '../../src/smsc/pool.js';
 import { SmppPushTransport } from '../../src/smsc/push-transport.js';

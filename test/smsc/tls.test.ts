@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import t, { type Test } from 'tap';
-import { parseSmscUrl } from '../../src/smsc/config.js';
+import { parseSmscUrl } from '../../src/config/smsc.js';
 import { SmscLink } from '../../src/smsc/link.js';
 import { SmscPool } from '../../src/smsc/pool.js';
 import { SmppPushTransport } from '../../src/smsc/push-transport.js';

@@ -3,7 +3,7 @@
  * Redis store with the same assertions.
  */
 import type { Test } from 'tap';
-import type { MessageRecord, NewJob, RecipientRecord } from '../../src/relay/model.js';
+import type { MessageRecord, NewJob, RecipientRecord } from '../../src/records/model.js';
 import type { Store } from '../../src/store/types.js';
 
 export interface StoreFactory {

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { defaultConfig } from '../../src/config/index.js';
-import type { NewJob } from '../../src/relay/model.js';
+import type { NewJob } from '../../src/records/model.js';
 import { openStore } from '../../src/store/open.js';
 import { connectRedis } from '../../src/store/redis-connect.js';
 import { RedisStore, type RedisStoreOptions } from '../../src/store/redis-store.js';

@@ -2,12 +2,12 @@ import type { Test } from 'tap';
 import pino from 'pino';
 import { defaultConfig, type GatewayConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { RecordingTransport } from '../../src/mm1/transport.js';
+import { RecordingTransport } from '../../src/relay/transport.js';
 import { decode, type NotificationInd } from '../../protocol/mms/index.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
-import { SmscSimulator } from '../../src/emulator/smsc-simulator.js';
+import { SmscSimulator } from '../../src/smsc-sim/simulator.js';
 import { hashApiKey, hashPassword } from '../../src/vasp/accounts.js';
-import type { VaspAccount } from '../../src/vasp/config.js';
+import type { VaspAccount } from '../../src/config/vasp.js';
 
 export const PASSWORD = 'correct horse battery staple';
 export const API_KEY = 'test-key-0123456789abcdef0123456789';

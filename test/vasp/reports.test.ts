@@ -4,7 +4,7 @@ import { decode, encode, type NotificationInd } from '../../protocol/mms/index.j
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 import type { GatewayConfig } from '../../src/config/index.js';
 import type { Gateway } from '../../src/gateway.js';
-import type { RecordingTransport } from '../../src/mm1/transport.js';
+import type { RecordingTransport } from '../../src/relay/transport.js';
 import { webhookSignature } from '../../src/vasp/reports.js';
 import { NS_REL5_12, SOAP } from '../mm7/fixtures.js';
 import { account, basic, bearer, until, vaspGateway } from './helpers.js';

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import pino from 'pino';
 import { Redis } from 'ioredis';
 import { defaultConfig } from '../../src/config/index.js';
-import type { JobRecord, MessageRecord, RecipientRecord } from '../../src/relay/model.js';
+import type { JobRecord, MessageRecord, RecipientRecord } from '../../src/records/model.js';
 import type { NotificationPort, PushOutcome, ReportPort } from '../../src/relay/ports.js';
 import { Relay, type SubmitInput } from '../../src/relay/relay.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';

@@ -11,7 +11,7 @@ import { decode, encode, type NotificationInd, type RetrieveConf } from '../../p
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
 import { type GatewayConfig } from '../../src/config/index.js';
 import type { Gateway } from '../../src/gateway.js';
-import { RecordingTransport } from '../../src/mm1/transport.js';
+import { RecordingTransport } from '../../src/relay/transport.js';
 import { webhookSignature } from '../../src/vasp/reports.js';
 import { deleteKeys, redisForTests } from '../support/redis.js';
 import { account, bearer, smppVaspGateway, until, vaspGateway } from './helpers.js';

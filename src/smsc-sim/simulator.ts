@@ -574,3 +574,13 @@ export function rawShortMessage(sm: smpp.PDU['short_message']): Buffer {
   const udh = Buffer.concat(sm.udh);
   return Buffer.concat([Buffer.of(udh.length), udh, body]);
 }
+
+/**
+ * The SMSC the gateway starts when none is configured (lab mode): a simulator on a free loopback
+ * port that accepts the gateway's bind and answers pushes with receipts after a second.
+ */
+export async function startLabSmsc(logger: Logger): Promise<{ url: string; simulator: SmscSimulator; stop(): Promise<void> }> {
+  const simulator = new SmscSimulator({ accounts: [{ systemId: 'mmsc', password: 'mmsc' }], receiptDelayMs: 1000, logger });
+  const port = await simulator.start();
+  return { url: `smpp://mmsc:mmsc@127.0.0.1:${port}`, simulator, stop: () => simulator.stop() };
+}

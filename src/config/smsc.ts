@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config/schema.js';
+import { ConfigError } from './schema.js';
 
 export type BindMode = 'trx' | 'tx-rx';
 

@@ -1,4 +1,4 @@
-import type { PushOutcome } from '../relay/ports.js';
+import type { PushOutcome } from './ports.js';
 
 /** Carries a connectionless WSP Push PDU to a subscriber: WAP Push over SMS through SMPP, in production. */
 export interface PushTransport {

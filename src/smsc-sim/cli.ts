@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { SmscSimulator, type SimulatorAccount, type SmscSimulatorOptions } from './smsc-simulator.js';
+import { SmscSimulator, type SimulatorAccount, type SmscSimulatorOptions } from './simulator.js';
 
 const usage = `mmsc-smsc-sim: an SMPP v3.4 SMSC simulator that reassembles WAP Push and sends receipts.
 

@@ -1,6 +1,37 @@
-import { arr, bool, int, obj, opt, str, type Rule } from '../config/schema.js';
-import { DEFAULT_AUTH_LIMITS, type AuthLimits } from './accounts.js';
-import { WEBHOOK_EVENTS, type WebhookEvent } from './events.js';
+import { isIP } from 'node:net';
+import type { RecipientState } from '../records/model.js';
+import { ConfigError, arr, bool, int, obj, opt, str, type Rule } from './schema.js';
+
+/**
+ * Recipient states a REST webhook may subscribe to by name (src/vasp/events.ts says what each
+ * subscription delivers).
+ */
+export const STATE_EVENTS = [
+  'notifying',
+  'notified',
+  'fallback-sms',
+  'deferred',
+  'retrieved',
+  'acknowledged',
+  'rejected',
+  'unreachable',
+  'expired',
+  'forwarded',
+  'cancelled',
+] as const satisfies readonly RecipientState[];
+
+export const WEBHOOK_EVENTS = ['delivery-report', 'final', ...STATE_EVENTS] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export interface AuthLimits {
+  /** Failed Basic checks per user name within the window before its passwords go unchecked. */
+  maxFailuresPerUser: number;
+  /** Failed Basic checks (wrong password or unknown user) per source address within the window. */
+  maxFailuresPerSource: number;
+  windowSeconds: number;
+}
+
+export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxFailuresPerUser: 5, maxFailuresPerSource: 20, windowSeconds: 60 };
 
 /** A daily window during which a VASP's messages are held back (deferred until `end`). */
 export interface QuietHours {
@@ -143,3 +174,39 @@ export const VASP_CONFIG_RULE: Rule = obj({
     }),
   ),
 });
+
+/**
+ * What the schema cannot say about the accounts: ids, user names and short codes unique, sources
+ * that are addresses, time zones that exist. Called by loadConfig, so every start path checks them.
+ */
+export function checkVaspAccounts(accounts: readonly VaspAccount[]): void {
+  const ids = new Set<string>();
+  const users = new Set<string>();
+  const shortCodes = new Set<string>();
+  accounts.forEach((a, i) => {
+    const key = `vasp.accounts[${i}]`;
+    if (ids.has(a.id)) throw new ConfigError(`${key}.id`, `duplicate VASP id "${a.id}"`);
+    ids.add(a.id);
+    const user = a.username ?? a.id;
+    if (users.has(user)) throw new ConfigError(`${key}.username`, `duplicate user name "${user}"`);
+    users.add(user);
+    for (const sc of a.shortCodes ?? []) {
+      if (shortCodes.has(sc)) throw new ConfigError(`${key}.shortCodes`, `short code ${sc} belongs to two VASPs`);
+      shortCodes.add(sc);
+    }
+    for (const entry of a.allowedSources ?? []) {
+      const [ip, bits] = entry.split('/');
+      const family = isIP(ip!);
+      if (family === 0 || (bits !== undefined && Number(bits) > (family === 4 ? 32 : 128))) {
+        throw new ConfigError(`${key}.allowedSources`, `"${entry}" is not an IP address or CIDR`);
+      }
+    }
+    if (a.quietHours) {
+      try {
+        new Intl.DateTimeFormat('en-GB', { timeZone: a.quietHours.timeZone });
+      } catch {
+        throw new ConfigError(`${key}.quietHours.timeZone`, `unknown time zone "${a.quietHours.timeZone}"`);
+      }
+    }
+  });
+}
