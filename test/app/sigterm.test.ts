@@ -112,7 +112,11 @@ t.test('SIGTERM: the upload in progress is answered, the process exits 0 with it
   t.equal(late.status, 200, 'the upload in progress was answered');
   const lateConf = decode(late.body) as SendConf;
   t.match(lateConf, { type: 'm-send-conf', responseStatus: 'ok' }, 'with an ok m-send-conf');
-  await t.rejects(fetch(`${first.url}/healthz`), 'no new connections once stopping');
+  const probe = await fetch(`${first.url}/mms`, { method: 'POST', headers: { 'content-type': 'application/vnd.wap.mms-message', 'x-msisdn': '15550000001' }, body: sendReq('+15550001005', 'too late') }).then(
+    (r) => r.status,
+    () => 'refused',
+  );
+  t.ok(probe === 'refused' || probe === 503, `a new request once stopping is refused (${probe})`);
 
   const exit = await first.exit;
   t.same(exit, { code: 0, signal: null }, 'the process exits 0');
@@ -121,7 +125,7 @@ t.test('SIGTERM: the upload in progress is answered, the process exits 0 with it
   // What it left: four messages, none notified (the SMSC never answered), their jobs waiting.
   const store = new LmdbStore(join(dataDir, 'store'), { mapSizeBytes: 2 ** 26 });
   const states = await store.stateCounts();
-  t.equal(Object.values(states).reduce((a, b) => a + (b ?? 0), 0), 4, `four delivery records (${JSON.stringify(states)})`);
+  t.equal(Object.values(states).reduce((a, b) => a + (b ?? 0), 0), 4, `four delivery records, none for the refused one (${JSON.stringify(states)})`);
   t.equal(states.notified ?? 0, 0, 'none notified');
   t.ok((await store.getMessage(lateConf.messageId!)) !== undefined, 'the late upload is stored');
   await store.close();
