@@ -17,7 +17,7 @@ import type { Store } from '../../src/store/types.js';
 import { EventRunner, type EventConsumer } from '../../src/stream/runner.js';
 import { utcDay, vaspCountersConsumer, vaspDailyCounters } from '../../src/vasp/counters.js';
 import { sampleMessage } from '../store/contract.js';
-import { deleteKeys, findRedis } from '../support/redis.js';
+import { deleteKeys, redisForTests } from '../support/redis.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -145,9 +145,9 @@ scenarios(t, 'embedded store', async (t, clock) => {
   return store;
 });
 
-const server = await findRedis();
+const { server, skip } = await redisForTests();
 if (!server) {
-  t.test('Redis store', { skip: 'no Redis on 127.0.0.1:6379 and no redis-server binary to start one' }, () => undefined);
+  t.test('Redis store', { skip }, () => undefined);
 } else {
   const prefix = `mmsc-test:stream-${process.pid}-${randomBytes(4).toString('hex')}:`;
   let n = 0;
@@ -155,7 +155,6 @@ if (!server) {
   t.teardown(async () => {
     await deleteKeys(admin, prefix);
     await admin.quit();
-    server.child?.kill();
   });
   scenarios(t, 'Redis store', async (t, clock) => {
     const store = new RedisStore({ url: server.url, keyPrefix: `${prefix}${n++}:`, clock });
