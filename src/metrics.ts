@@ -21,6 +21,10 @@ export interface Metrics {
   streamEvents: Counter<'consumer' | 'outcome'>;
   /** Events removed from the outbox: 'passed' (every consumer had them) or 'cap' (the retention cap, unread by some). */
   streamTrimmed: Counter<'reason'>;
+  /** Requests cut off by the HTTP guard: body-idle, body-slow, buffer-cap. */
+  httpDropped: Counter<'reason'>;
+  /** Octets of request bodies held in memory for unfinished requests (capped by http.maxBufferedBytes). */
+  bufferedBytes: Gauge;
 }
 
 export function createMetrics(
@@ -69,6 +73,13 @@ export function createMetrics(
       labelNames: ['reason'],
       registers: [registry],
     }),
+    httpDropped: new Counter({
+      name: 'mmsc_http_requests_dropped_total',
+      help: 'Requests cut off before they were complete: body-idle (no octet for http.bodyIdleTimeoutMs), body-slow (below http.minBodyRate), buffer-cap (http.maxBufferedBytes reached)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    bufferedBytes: new Gauge({ name: 'mmsc_http_buffered_request_bytes', help: 'Octets of request bodies held in memory for unfinished requests', registers: [registry] }),
   };
   if (opts.streamLag) {
     const streamLag = opts.streamLag;
