@@ -89,9 +89,9 @@ export class VaspReports {
         schedule({ type: MM7_JOB, dueAt: 0, key: `mm7rr:${m.id}:${reader.toLowerCase()}`, payload: { kind: 'read', messageId: m.id, reader, status, at } }),
     };
     this.rest = {
-      // State changes and their delivery reports: webhook jobs written with the change itself.
-      changeJobs: webhookJobsFor,
-      // Only for 'report' jobs queued before changeJobs existed (an upgrade with jobs in flight).
+      // State changes and their delivery reports: webhook jobs made by the stream consumer 'reports'.
+      eventJobs: webhookJobsFor,
+      // Only for 'report' jobs queued before webhook events existed (an upgrade with jobs in flight).
       deliveryReport: (m, r, status, at) =>
         schedule({ type: WEBHOOK_JOB, dueAt: 0, key: `whdr:${r.id}:${status}`, payload: { kind: 'delivery', messageId: m.id, rid: r.id, status, at } }),
       readReport: (m, reader, status, at) =>
@@ -225,7 +225,18 @@ export class VaspReports {
   }
 
   private async runWebhook(job: JobRecord): Promise<JobOutcome> {
-    const p = job.payload as { kind: 'delivery' | 'state' | 'read' | 'mo'; messageId: string; rid?: string; status?: string; state?: RecipientState; reader?: string; at: number; vaspId?: string };
+    const p = job.payload as {
+      kind: 'delivery' | 'state' | 'read' | 'mo';
+      messageId: string;
+      rid?: string;
+      status?: string;
+      state?: RecipientState;
+      reader?: string;
+      at: number;
+      vaspId?: string;
+      sequence?: number;
+      previousState?: RecipientState;
+    };
     const message = await this.d.store.getMessage(p.messageId);
     if (!message) return { done: true };
     let account: VaspAccount | undefined;
@@ -243,8 +254,14 @@ export class VaspReports {
     let event: Record<string, unknown>;
     if (p.kind === 'delivery' || p.kind === 'state') {
       if (p.kind === 'state' && !recipient) return { done: true };
-      // Jobs of the first generation (before state events) carry no state: their payload stays as it was.
-      const place = p.state && recipient ? placeInHistory(recipient, p.state, Number(p.at)) : undefined;
+      // Jobs made from the stream carry their place; older ones read it from the history; jobs of
+      // the first generation (before state events) carry no state: their payload stays as it was.
+      const place =
+        p.sequence !== undefined
+          ? { sequence: p.sequence, ...(p.previousState ? { previousState: p.previousState } : {}) }
+          : p.state && recipient
+            ? placeInHistory(recipient, p.state, Number(p.at))
+            : undefined;
       if (place && recipient) await this.afterEarlierEvents(recipient, p.state!, place.sequence);
       event = {
         event: p.kind === 'delivery' ? 'delivery-report' : 'state-change',
