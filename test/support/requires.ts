@@ -17,7 +17,9 @@ import { join, resolve } from 'node:path';
 import t from 'tap';
 
 export type Area = 'redis' | 'tshark' | 'ffmpeg' | 'conformance' | 'browser';
-export const REQUIRED_AREAS: readonly string[] = JSON.parse(readFileSync(join(import.meta.dirname, 'required-areas.json'), 'utf8')) as string[];
+// Beside this file in the sources; compiled copies (dist/test/support, used by the benches) read the source's list.
+const AREAS_FILE = [join(import.meta.dirname, 'required-areas.json'), resolve(import.meta.dirname, '../../../test/support/required-areas.json')].find((f) => existsSync(f))!;
+export const REQUIRED_AREAS: readonly string[] = JSON.parse(readFileSync(AREAS_FILE, 'utf8')) as string[];
 
 export function inCi(): boolean {
   const v = process.env.CI;
