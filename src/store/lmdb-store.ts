@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { RandomPool } from '../records/ids.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
-import type { CreateOutcome, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
+import type { BatchWrite, CreateOutcome, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
 
 type JobKey = [number, string];
 /** [expiry, 'c' (cache) | 'i' (index), key]: what the sweep reads, oldest first. */
-type ExpiryKey = [number, 'c' | 'i', string];
+type ExpiryKey = [number, 'c' | 'i' | 'b', string];
 
 interface CacheEntry {
   v: Uint8Array;
@@ -55,6 +55,8 @@ export class LmdbStore implements Store {
   private readonly jobs: Database<JobRecord, JobKey>;
   private readonly jobKeys: Database<JobKey, string>;
   private readonly cache: Database<CacheEntry, string>;
+  /** Campaign records (BatchWrite): same entry form as the cache, kept apart from it. */
+  private readonly batches: Database<CacheEntry, string>;
   private readonly counts: Database<number, string>;
   /**
    * Every expiring cache and index entry under its expiry time, so that the sweep reads only what
@@ -79,6 +81,7 @@ export class LmdbStore implements Store {
     this.jobs = this.root.openDB({ name: 'jobs', sharedStructuresKey: STRUCTURES });
     this.jobKeys = this.root.openDB({ name: 'jobkeys' });
     this.cache = this.root.openDB({ name: 'cache' });
+    this.batches = this.root.openDB({ name: 'batches' });
     this.counts = this.root.openDB({ name: 'counts' });
     this.expiries = this.root.openDB({ name: 'expiries' });
     this.meta = this.root.openDB({ name: 'meta' });
@@ -479,6 +482,35 @@ export class LmdbStore implements Store {
     });
   }
 
+  async batchGet(keys: string[]): Promise<(Buffer | undefined)[]> {
+    const now = this.now();
+    return keys.map((k) => {
+      const e = this.batches.get(k);
+      return e && e.exp >= now ? Buffer.from(e.v) : undefined;
+    });
+  }
+
+  async batchWrite(w: BatchWrite): Promise<boolean> {
+    return this.write(() => {
+      const now = this.now();
+      if (w.expect) {
+        // Read inside the write transaction: a concurrent writer committed before us is seen.
+        const e = this.batches.get(w.expect.key);
+        const cur = e && e.exp >= now ? e.v : undefined;
+        const want = w.expect.value;
+        if (cur === undefined ? want !== undefined : want === undefined || Buffer.compare(Buffer.from(cur), Buffer.from(want)) !== 0) return false;
+      }
+      for (const k of w.del ?? []) this.batches.remove(k);
+      for (const p of w.put ?? []) {
+        const exp = now + p.ttlMs;
+        this.batches.put(p.key, { v: Buffer.from(p.value.buffer, p.value.byteOffset, p.value.byteLength), exp });
+        this.expiries.put([exp, 'b', p.key], true);
+      }
+      if (w.jobs?.length) this.putJobs(w.jobs);
+      return true;
+    });
+  }
+
   async stateCounts(): Promise<Partial<Record<RecipientState, number>>> {
     const out: Partial<Record<RecipientState, number>> = {};
     for (const { key, value } of this.counts.getRange({})) out[key as RecipientState] = value;
@@ -497,7 +529,7 @@ export class LmdbStore implements Store {
       for (const marker of due) {
         this.expiries.remove(marker);
         const [, where, key] = marker;
-        const db = where === 'c' ? this.cache : this.index;
+        const db = where === 'c' ? this.cache : where === 'b' ? this.batches : this.index;
         // An entry written again since (a new window, a refreshed cache value) has a later marker of its own.
         const e = db.get(key) as { exp?: number } | string | undefined;
         if (e !== undefined && typeof e === 'object' && e.exp !== undefined && e.exp < now) {

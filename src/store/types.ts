@@ -48,6 +48,18 @@ export type CreateOutcome = { created: true; supersedes?: string } | { created: 
 
 export type RecipientPatch = Transition['patch'];
 
+/**
+ * One atomic write of campaign (batch) records: opaque values under keys, each with its own TTL,
+ * deletions, and jobs. With `expect` it is a compare-and-set: nothing is written unless `expect.key`
+ * holds exactly `expect.value` (undefined = absent or expired).
+ */
+export interface BatchWrite {
+  put?: { key: string; value: Uint8Array; ttlMs: number }[];
+  del?: string[];
+  expect?: { key: string; value: Uint8Array | undefined };
+  jobs?: NewJob[];
+}
+
 export interface TransitionResult {
   record: RecipientRecord;
   changed: boolean;
@@ -127,6 +139,14 @@ export interface Store {
    * extend it). cacheGet reads it as decimal text.
    */
   cacheAdd(namespace: string, key: string, delta: number, ttlMs: number): Promise<number>;
+
+  /**
+   * Campaign records (src/vasp/batches): recipient lists in chunks, a batch's settings, control and
+   * progress. Values are opaque; an expired entry reads as absent.
+   */
+  batchGet(keys: string[]): Promise<(Buffer | undefined)[]>;
+  /** Applies a BatchWrite atomically; false when its `expect` did not hold (nothing written). */
+  batchWrite(w: BatchWrite): Promise<boolean>;
 
   /** Counts of recipients per state, for metrics and /readyz. */
   stateCounts(): Promise<Partial<Record<RecipientState, number>>>;
