@@ -80,6 +80,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const reports: Partial<Record<'mm1' | 'mm7' | 'rest', ReportPort>> = {};
 
   let runner: JobRunner | undefined;
+  let vaspRef: Vasp | undefined;
   const relay = new Relay({
     store,
     config: config.relay,
@@ -88,10 +89,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     reports,
     clock: opts.clock,
     nudge: () => runner?.nudge(),
-    onTransition: (r) => metrics.transitions.inc({ to: r.state }),
+    onTransition: (r, from) => {
+      metrics.transitions.inc({ to: r.state });
+      vaspRef?.onTransition(r, from);
+    },
   });
   relayRef = relay;
-  const vasp = createVasp({ config, store, relay, logger, metrics, clock: opts.clock, nudge: () => runner?.nudge() });
+  const vasp = createVasp({ config, store, relay, logger, metrics, clock: opts.clock, nudge: () => runner?.nudge(), transport });
+  vaspRef = vasp;
   Object.assign(reports, vasp.reports);
   runner = new JobRunner({
     store,
@@ -128,6 +133,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
   const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
+  vasp.batches.publicUrl = publicUrl;
   const mm1Notifier = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
   const handsetNotifier =
     nonMms.length > 0

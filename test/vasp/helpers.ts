@@ -26,7 +26,7 @@ export function bearer(id: string): string {
   return `Bearer ${API_KEY}-${id}`;
 }
 
-export async function vaspGateway(t: Test, tweak?: (c: GatewayConfig) => void): Promise<{ gw: Gateway; transport: RecordingTransport }> {
+export async function vaspGateway(t: Test, tweak?: (c: GatewayConfig) => void, clock?: () => number): Promise<{ gw: Gateway; transport: RecordingTransport }> {
   const config = defaultConfig();
   config.dataDir = t.testdir({});
   config.http.host = '127.0.0.1';
@@ -34,7 +34,7 @@ export async function vaspGateway(t: Test, tweak?: (c: GatewayConfig) => void): 
   config.vasp.accounts = [account('TNN')];
   tweak?.(config);
   const transport = new RecordingTransport();
-  const gw = await startGateway({ config, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), transport });
+  const gw = await startGateway({ config, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), transport, ...(clock ? { clock } : {}) });
   t.teardown(() => gw.stop());
   return { gw, transport };
 }

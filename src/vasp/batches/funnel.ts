@@ -1,0 +1,82 @@
+import type { RecipientRecord, RecipientState } from '../../records/model.js';
+import type { Store } from '../../store/types.js';
+
+/**
+ * The funnel of a batch past its release: counters per (batch, variant) that the relay's state
+ * changes, read reports and link clicks move. Reading them is a handful of key reads whatever the
+ * size of the batch.
+ */
+export const FUNNEL_FIELDS = [
+  'notified',
+  'fallbackSms',
+  'retrieved',
+  'acknowledged',
+  'read',
+  'clicked',
+  'botClicks',
+  'forwarded',
+  'cancelled',
+  'failed:rejected',
+  'failed:unreachable',
+  'failed:expired',
+] as const;
+export type FunnelField = (typeof FUNNEL_FIELDS)[number];
+
+/**
+ * Where the funnel's counters live. `apply` adds its deltas at most once per event id, so an event
+ * seen twice (a handler run again after a crash) counts once.
+ */
+export interface FunnelCounters {
+  apply(eventId: string, batchId: string, variant: number, deltas: Partial<Record<FunnelField, number>>, ttlMs: number): Promise<void>;
+  read(batchId: string, variants: number): Promise<Record<FunnelField, number>[]>;
+}
+
+/**
+ * Counters on the store's cache: a set-if-absent marker per event id, then an atomic add per field.
+ * A crash between the two loses that event's count (never counts it twice).
+ */
+export function cacheFunnel(store: Store): FunnelCounters {
+  return {
+    async apply(eventId, batchId, variant, deltas, ttlMs) {
+      if ((await store.cacheSetIfAbsent('bfe', eventId, Buffer.from('1'), ttlMs)) !== undefined) return;
+      await Promise.all(Object.entries(deltas).map(([f, n]) => store.cacheAdd('bf', `${batchId}:${variant}:${f}`, n!, ttlMs)));
+    },
+    async read(batchId, variants) {
+      const out: Record<FunnelField, number>[] = [];
+      for (let v = 0; v < variants; v++) {
+        const values = await Promise.all(FUNNEL_FIELDS.map((f) => store.cacheGet('bf', `${batchId}:${v}:${f}`)));
+        out.push(Object.fromEntries(FUNNEL_FIELDS.map((f, i) => [f, Number(values[i]?.toString('latin1') ?? 0) || 0])) as Record<FunnelField, number>);
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * What a recipient's change into `to` adds to the funnel (cumulative stages: a recipient counts in
+ * 'notified' once, however often it is re-notified, and stays counted when it moves on). An
+ * acknowledge without a recorded retrieval proves one, so it counts 'retrieved' too.
+ */
+export function funnelDeltas(record: RecipientRecord, from: RecipientState, to: RecipientState): Partial<Record<FunnelField, number>> | undefined {
+  if (from === to) return undefined;
+  switch (to) {
+    case 'notified':
+      return { notified: 1 };
+    case 'fallback-sms':
+      return { fallbackSms: 1 };
+    case 'retrieved':
+      return { retrieved: 1 };
+    case 'acknowledged':
+      return record.history.some((h) => h.state === 'retrieved') ? { acknowledged: 1 } : { acknowledged: 1, retrieved: 1 };
+    case 'forwarded':
+      return { forwarded: 1 };
+    case 'cancelled':
+      return { cancelled: 1 };
+    case 'rejected':
+    case 'unreachable':
+    case 'expired':
+      return { [`failed:${to}`]: 1 } as Partial<Record<FunnelField, number>>;
+    default:
+      return undefined;
+  }
+}
