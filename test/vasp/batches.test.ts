@@ -7,6 +7,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { account, bearer, until, vaspGateway } from './helpers.js';
 import { receiver } from './receiver.js';
 import { webhookSignature } from '../../src/vasp/reports.js';
+import { heldUntil } from '../../src/vasp/batches/service.js';
+import { recipientZone } from '../../src/vasp/batches/time-zones.js';
 
 async function api(gw: Gateway, method: string, path: string, o: { json?: unknown; form?: FormData; headers?: Record<string, string> } = {}) {
   const headers: Record<string, string> = { authorization: bearer('TNN'), ...(o.headers ?? {}) };
@@ -218,4 +220,49 @@ t.test('config: bad campaign settings stop the start naming the key', async (t) 
   t.throws(() => loadConfig({ env: {}, overrides: { vasp: { links: { publicUrl: 'ftp://x' } } } }), /vasp\.links\.publicUrl/);
   t.throws(() => loadConfig({ env: {}, overrides: { vasp: { batches: { bulkReserve: 2 } } } }), /vasp\.batches\.bulkReserve/);
   t.throws(() => loadConfig({ env: {}, overrides: { vasp: { accounts: [{ id: 'x', helpText: '' }] } } }), /helpText/);
+});
+
+t.test('quiet hours apply in each recipient\'s time zone (number country or timeZone variable)', async (t) => {
+  // 22:30 UTC: 17:30 in New York, 23:30 in Berlin, 07:30 next day in Tokyo.
+  let now = Date.parse('2026-12-07T22:30:00Z');
+  const { gw, transport } = await vaspGateway(
+    t,
+    (c) => {
+      c.vasp.accounts = [account('TNN', { quietHours: { start: '21:00', end: '08:00', timeZone: 'UTC' } })];
+    },
+    () => now,
+  );
+  const res = await api(gw, 'POST', '/batches', {
+    json: { text: 'Good morning', recipients: [{ to: '+12125550101' }, { to: '+4915112345678' }, { to: '+15550006001', variables: { timeZone: 'Asia/Tokyo' } }] },
+  });
+  t.equal(res.status, 202);
+  await until(() => (transport.pushes.length >= 1 ? true : undefined), 'the New York recipient');
+  await new Promise((r) => setTimeout(r, 300));
+  t.same(transport.pushes.map((p) => p.destination), ['+12125550101'], 'Berlin and Tokyo are held back');
+  const held = await api(gw, 'GET', `/batches/${res.body.id}`);
+  t.match(held.body, { status: 'sending', counts: { released: 1, scheduled: 2 } });
+  now = Date.parse('2026-12-07T23:00:30Z'); // 08:00:30 in Tokyo
+  gw.runner.nudge();
+  await until(() => (transport.pushes.length >= 2 ? true : undefined), 'Tokyo at 08:00 local');
+  t.equal(transport.pushes[1]!.destination, '+15550006001');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(transport.pushes.length, 2, 'Berlin still held');
+  now = Date.parse('2026-12-08T07:00:30Z'); // 08:00:30 in Berlin
+  gw.runner.nudge();
+  // (New York's re-notification is due by now too.)
+  await until(() => (transport.pushes.some((p) => p.destination === '+4915112345678') ? true : undefined), 'Berlin at 08:00 local');
+  await until(async () => ((await api(gw, 'GET', `/batches/${res.body.id}`)).body.status === 'completed' ? true : undefined), 'completed');
+});
+
+t.test('heldUntil: quiet hours and a send window in a zone', async (t) => {
+  const at = Date.parse('2026-07-01T05:00:00Z'); // 07:00 in Berlin (summer time)
+  t.equal(heldUntil(at, 'Europe/Berlin', { start: '21:00', end: '08:00', timeZone: 'UTC' }, undefined), Date.parse('2026-07-01T06:00:00Z'));
+  t.equal(heldUntil(at, 'Europe/Berlin', undefined, { start: '09:00', end: '17:00' }), Date.parse('2026-07-01T07:00:00Z'));
+  t.equal(heldUntil(at, 'Europe/Berlin', undefined, { start: '06:00', end: '17:00' }), undefined, 'inside the window');
+  t.equal(heldUntil(at, 'America/New_York', undefined, { start: '09:00', end: '17:00' }), Date.parse('2026-07-01T13:00:00Z'), '01:00 in New York waits for 09:00');
+  t.equal(recipientZone('+12125550101'), 'America/New_York');
+  t.equal(recipientZone('+4915112345678'), 'Europe/Berlin');
+  t.equal(recipientZone('+15550001234'), 'America/New_York', 'a number outside any range: the main country of its calling code');
+  t.equal(recipientZone('+4915112345678', 'Asia/Tokyo'), 'Asia/Tokyo', 'a timeZone variable wins');
+  t.equal(recipientZone('+4915112345678', 'Not/AZone'), 'Europe/Berlin', 'an unknown zone is ignored');
 });
