@@ -158,6 +158,7 @@ t.test('a scheduled batch is not released before sendAt, and is after; pause, re
   t.match((await api(gw, 'POST', `/batches/${id}/resume`)).body, { status: 'sending' });
   gw.runner.nudge();
   await until(() => (transport.pushes.length >= 2 ? true : undefined), 'released after resume');
+  await until(async () => ((await api(gw, 'GET', `/batches/${id}`)).body.status === 'completed' ? true : undefined), 'completed');
   t.equal((await api(gw, 'POST', `/batches/${id}/cancel`)).status, 409, 'a batch released completely cannot be cancelled');
 
   const res2 = await api(gw, 'POST', '/batches', { json: { text: 'never', sendAt: new Date(now + 60_000).toISOString(), recipients: [{ to: '+15550004003' }] } });
