@@ -267,3 +267,15 @@ t.test('heldUntil: quiet hours and a send window in a zone', async (t) => {
   t.equal(recipientZone('+4915112345678', 'Asia/Tokyo'), 'Asia/Tokyo', 'a timeZone variable wins');
   t.equal(recipientZone('+4915112345678', 'Not/AZone'), 'Europe/Berlin', 'an unknown zone is ignored');
 });
+
+t.test('the OpenAPI document describes the campaign routes', async (t) => {
+  const { gw } = await vaspGateway(t);
+  const doc = (await (await fetch(`${gw.url}/api/v1/openapi.json`)).json()) as any;
+  for (const p of ['/api/v1/batches', '/api/v1/batches/{id}', '/api/v1/batches/{id}/recipients.csv', '/api/v1/batches/{id}/pause', '/api/v1/batches/{id}/resume', '/api/v1/batches/{id}/cancel', '/api/v1/batches/{id}/reschedule']) {
+    t.ok(doc.paths[p], p);
+  }
+  const post = doc.paths['/api/v1/batches'].post;
+  t.ok(post.requestBody.content['application/json'].schema.properties.recipients);
+  t.ok(post.requestBody.content['multipart/form-data'].schema.properties.recipients);
+  t.same(Object.keys(doc.paths['/api/v1/batches/{id}'].get.responses[200].content['application/json'].schema.properties.counts.properties).slice(0, 10), ['accepted', 'scheduled', 'released', 'notified', 'retrieved', 'acknowledged', 'read', 'clicked', 'failed', 'optedOut']);
+});
