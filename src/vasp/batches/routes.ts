@@ -142,7 +142,8 @@ export function registerBatchRoutes(app: FastifyInstance, d: BatchRouteDeps): vo
   app.post(
     '/batches',
     {
-      bodyLimit: Math.min(config.batches.maxUploadBytes, 2 ** 31 - 1),
+      // JSON is read whole before validation: bounded well below the streamed multipart upload.
+      bodyLimit: Math.min(config.batches.maxUploadBytes, JSON_BODY_LIMIT),
       schema: {
         summary: 'Create a campaign: one content (or A/B variants) for a recipient list, with personalisation, scheduling and tracked links',
         description:
@@ -290,6 +291,9 @@ export function registerBatchRoutes(app: FastifyInstance, d: BatchRouteDeps): vo
     );
   }
 }
+
+/** Largest JSON body of POST /batches (larger lists go as a streamed file). */
+const JSON_BODY_LIMIT = 32 * 1024 * 1024;
 
 const JSON_FIELDS = new Set(['media', 'variants', 'defaults', 'window', 'events', 'recipients']);
 const BOOL_FIELDS = new Set(['trackLinks', 'deliveryReport', 'readReport']);
