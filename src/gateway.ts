@@ -169,6 +169,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         await app.close();
         clearTimeout(grace);
         await runner!.stop(config.http.shutdownGraceMs);
+        await vasp.batches.flush();
         await bearer?.stop();
         await store.close();
         logger.info('gateway stopped');

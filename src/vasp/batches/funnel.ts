@@ -27,21 +27,48 @@ export type FunnelField = (typeof FUNNEL_FIELDS)[number];
  * seen twice (a handler run again after a crash) counts once.
  */
 export interface FunnelCounters {
-  apply(eventId: string, batchId: string, variant: number, deltas: Partial<Record<FunnelField, number>>, ttlMs: number): Promise<void>;
+  /**
+   * `once`: the caller sees each event exactly once (the relay calls onTransition only for the
+   * compare-and-set that made the change), so no marker is needed.
+   */
+  apply(eventId: string, batchId: string, variant: number, deltas: Partial<Record<FunnelField, number>>, ttlMs: number, once?: boolean): Promise<void>;
   read(batchId: string, variants: number): Promise<Record<FunnelField, number>[]>;
+  /** Writes what is buffered (before the store closes). */
+  flush(): Promise<void>;
 }
 
 /**
- * Counters on the store's cache: a set-if-absent marker per event id, then an atomic add per field.
- * A crash between the two loses that event's count (never counts it twice).
+ * Counters on the store's cache (interim, until the state-change stream of issue 21): a
+ * set-if-absent marker per event id where an event may come twice, then atomic adds, gathered in
+ * memory for up to `flushMs` so that a busy release costs one add per counter per flush rather
+ * than one per recipient. A crash loses what was gathered and not yet written (never counts twice).
  */
-export function cacheFunnel(store: Store): FunnelCounters {
+export function cacheFunnel(store: Store, flushMs = 100): FunnelCounters {
+  const pending = new Map<string, { n: number; ttlMs: number }>();
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.size === 0) return writing;
+    const batch = [...pending];
+    pending.clear();
+    writing = writing.then(() => Promise.all(batch.map(([k, v]) => store.cacheAdd('bf', k, v.n, v.ttlMs))).then(() => undefined)).catch(() => undefined);
+    return writing;
+  };
   return {
-    async apply(eventId, batchId, variant, deltas, ttlMs) {
-      if ((await store.cacheSetIfAbsent('bfe', eventId, Buffer.from('1'), ttlMs)) !== undefined) return;
-      await Promise.all(Object.entries(deltas).map(([f, n]) => store.cacheAdd('bf', `${batchId}:${variant}:${f}`, n!, ttlMs)));
+    async apply(eventId, batchId, variant, deltas, ttlMs, once) {
+      if (!once && (await store.cacheSetIfAbsent('bfe', eventId, Buffer.from('1'), ttlMs)) !== undefined) return;
+      for (const [f, n] of Object.entries(deltas)) {
+        const k = `${batchId}:${variant}:${f}`;
+        const cur = pending.get(k);
+        pending.set(k, { n: (cur?.n ?? 0) + n!, ttlMs: Math.max(ttlMs, cur?.ttlMs ?? 0) });
+      }
+      timer ??= setTimeout(() => void flush(), flushMs);
     },
+    flush,
     async read(batchId, variants) {
+      await flush();
       const out: Record<FunnelField, number>[] = [];
       for (let v = 0; v < variants; v++) {
         const values = await Promise.all(FUNNEL_FIELDS.map((f) => store.cacheGet('bf', `${batchId}:${v}:${f}`)));

@@ -652,6 +652,11 @@ export class BatchService {
 
   // ------------------------------------------------------------------ funnel
 
+  /** Writes buffered funnel counts (the gateway stops). */
+  flush(): Promise<void> {
+    return this.d.funnel.flush();
+  }
+
   private async batchOf(messageId: string): Promise<{ id: string; variant: number; expiresAt: number } | undefined> {
     let b = this.batchOfMessage.get(messageId);
     if (b === undefined) {
@@ -671,7 +676,7 @@ export class BatchService {
     if (!deltas) return;
     const b = await this.batchOf(record.messageId);
     if (!b) return;
-    await this.d.funnel.apply(`${record.id}:${record.state}`, b.id, b.variant, deltas, Math.max(1, b.expiresAt - this.now()));
+    await this.d.funnel.apply(`${record.id}:${record.state}`, b.id, b.variant, deltas, Math.max(1, b.expiresAt - this.now()), true);
   }
 
   /** A read report about a batch message. */
