@@ -279,3 +279,51 @@ t.test('the OpenAPI document describes the campaign routes', async (t) => {
   t.ok(post.requestBody.content['multipart/form-data'].schema.properties.recipients);
   t.same(Object.keys(doc.paths['/api/v1/batches/{id}'].get.responses[200].content['application/json'].schema.properties.counts.properties).slice(0, 10), ['accepted', 'scheduled', 'released', 'notified', 'retrieved', 'acknowledged', 'read', 'clicked', 'failed', 'optedOut']);
 });
+
+t.test('per-recipient media by a variable: fetched once per distinct URL; an Idempotency-Key replays the upload', async (t) => {
+  const hits: string[] = [];
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    if (!/^\/p\/(J1|S9)\.png$/.test(req.url ?? '')) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from(`PNG ${req.url}`));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as { port: number }).port;
+  const { gw, transport } = await vaspGateway(t, (c) => {
+    c.vasp.media.allowPrivateHosts = true;
+  });
+  const body = {
+    text: 'Look: {{ sku }}',
+    media: [{ url: `http://127.0.0.1:${port}/p/{{ sku }}.png` }],
+    recipients: [
+      { to: '+15550007001', variables: { sku: 'J1' } },
+      { to: '+15550007002', variables: { sku: 'S9' } },
+      { to: '+15550007003', variables: { sku: 'J1' } },
+      { to: '+15550007004', variables: { sku: 'S9' } },
+      { to: '+15550007005', variables: { sku: 'XX' } },
+    ],
+  };
+  const res = await api(gw, 'POST', '/batches', { json: body, headers: { 'idempotency-key': 'media-1' } });
+  t.equal(res.status, 202);
+  const again = await api(gw, 'POST', '/batches', { json: body, headers: { 'idempotency-key': 'media-1' } });
+  t.equal(again.status, 202);
+  t.equal(again.body.id, res.body.id, 'the retried upload names the first batch');
+  t.equal(again.headers.get('idempotent-replayed'), 'true');
+  await until(() => (transport.pushes.length >= 4 ? true : undefined), 'four notified');
+  const r = await until(async () => {
+    const x = await api(gw, 'GET', `/batches/${res.body.id}`);
+    return x.body.status === 'completed' ? x : undefined;
+  }, 'completed');
+  t.match(r.body.counts, { accepted: 5, released: 4, failed: 1, failedByReason: { 'media-fetch-failed': 1 } });
+  t.same([...hits].sort(), ['/p/J1.png', '/p/S9.png', '/p/XX.png'], 'each distinct URL fetched once');
+  for (const p of transport.pushes) {
+    const n = decode(decodeWspPush(p.pdu).body) as NotificationInd;
+    const rcp = await gw.store.findRecipientByToken(n.contentLocation.split('/').pop()!);
+    const parts = readMultipart(new WspReader((await gw.store.getBody(rcp!.messageId))!), { warn: () => undefined } as never);
+    const sku = Buffer.from(parts.find((x) => x.contentType.type === 'text/plain')!.data).toString().slice(6);
+    t.equal(Buffer.from(parts.find((x) => x.contentType.type === 'image/png')!.data).toString(), `PNG /p/${sku}.png`, `${p.destination} has its own image`);
+  }
+  t.equal(transport.pushes.length, 4, 'the replayed upload sent nothing');
+});
