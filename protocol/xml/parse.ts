@@ -1,13 +1,19 @@
+import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
 import { decodeXmlBytes } from './decode.js';
-import { XmlError } from './error.js';
-import { XML_NS, XMLNS_NS, type XmlAttribute, type XmlElement } from './tree.js';
+import { XmlError, type XmlErrorCode } from './error.js';
+import { XMLNS_NS, type XmlAttribute, type XmlElement } from './tree.js';
 
 /**
- * A small non-validating XML 1.0 + Namespaces parser for untrusted input (SOAP from VASPs, UAProf
- * fetched from anywhere, SMIL from handsets). It never expands entities beyond the five predefined
- * ones and character references, refuses DTD internal subsets (the vehicle of billion-laughs and
- * external-entity attacks), and bounds depth, element count, attributes and text. It is iterative, so
- * hostile nesting cannot exhaust the call stack.
+ * XML 1.0 + Namespaces for untrusted input (SOAP from VASPs, UAProf fetched from anywhere, SMIL from
+ * handsets), on saxes: its state machine checks well-formedness and resolves namespaces; this module
+ * builds the element tree, bounds it, and refuses what saxes would let through.
+ *
+ * DTDs: a DOCTYPE without internal subset (`<!DOCTYPE smil PUBLIC "..." "...">`) is accepted and
+ * ignored; nothing is ever fetched (protocol/ does no I/O). A DOCTYPE with an internal subset is
+ * refused outright (code 'doctype'), because that is where entities get declared: billion laughs
+ * and external entities (`<!ENTITY x SYSTEM "file:///etc/passwd">`) never get as far as a reference.
+ * saxes itself only knows the five predefined entities, so even an accepted document cannot expand
+ * anything else: an unknown reference is an 'entity' error.
  */
 
 export interface XmlLimits {
@@ -40,318 +46,162 @@ export interface XmlParseOptions extends Partial<XmlLimits> {
   lenient?: boolean;
 }
 
-// XML 1.0 production [2] Char, negated: such characters cannot appear even as references.
+// XML 1.0 production [2] Char, negated. saxes misses a lone high surrogate (it pairs it with
+// whatever follows), so the whole document is checked once up front.
 const NOT_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-type Scope = ReadonlyMap<string, string>;
+/**
+ * A `&` that starts no reference, outside CDATA sections, comments and PIs (where `&` is literal).
+ * saxes would read such a `&` as the start of an entity name up to the next `;`, so it is found
+ * before saxes sees the text: refused with its offset, or in lenient mode written as `&amp;`.
+ */
+const BARE_AMP = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>|&(?!#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z_:][A-Za-z0-9._:-]*;)/g;
 
-const ROOT_SCOPE: Scope = new Map([['xml', XML_NS]]);
+/** saxes reports errors as text; the first matching row gives our code. */
+const ERROR_CODES: readonly [RegExp, XmlErrorCode][] = [
+  [/^(undefined entity|malformed character entity)/, 'entity'],
+  [/doctype/i, 'doctype'],
+  [/namespace|prefix|^malformed name|^duplicate attribute: \{|xmlns|default namespace/, 'namespace'],
+];
+
+/** Errors about a close tag are reported at its `<`, not where saxes noticed (the `>`). */
+const AT_TAG_START = /^(unexpected close tag|unmatched closing tag|weird empty close tag|disallowed character in closing tag)/;
 
 /** Parses a document to its root element. Throws XmlError on anything it will not accept. */
 export function parseXml(input: string | Uint8Array, options: XmlParseOptions = {}): XmlElement {
   const text = typeof input === 'string' ? input : decodeXmlBytes(input);
-  return new Parser(text, { ...DEFAULT_XML_LIMITS, ...options }, options.lenient === true).parse();
+  const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, ...options };
+  const lenient = options.lenient === true;
+  if (text.length > limits.maxInputLength) throw located(text, 'limit', `document longer than ${limits.maxInputLength}`, 0);
+  const bad = NOT_XML_CHAR.exec(text);
+  if (bad) throw located(text, 'syntax', `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML`, bad.index);
+  const { doc, inserted } = text.includes('&') ? escapeBareAmpersands(text, lenient) : { doc: text, inserted: [] };
+  // Offsets in `doc` back to offsets in `text` (each inserted "amp;" is 4 units).
+  const original = inserted.length === 0 ? (at: number) => at : (at: number) => at - 4 * countBelow(inserted, at);
+  return build(doc, limits, lenient, (code, message, at) => located(text, code, message, original(at)), original);
 }
 
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
-}
+function build(
+  doc: string,
+  limits: XmlLimits,
+  lenient: boolean,
+  fail: (code: XmlErrorCode, message: string, at: number) => XmlError,
+  original: (at: number) => number,
+): XmlElement {
+  const parser = new SaxesParser({ xmlns: true, position: true, defaultXMLVersion: '1.0', forceXMLVersion: true });
+  // Six handlers, no more: saxes stores each with a keyed property write, and past six V8 turns the
+  // parser into a dictionary-mode object whose every field read is slow (measured with bench/xml.ts:
+  // adding opentagstart and attribute handlers made parsing 4-5x slower). Limits are therefore
+  // checked in opentag.
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let nodes = 0;
+  // Prefixes saxes could not resolve on the current start tag (lenient mode only).
+  let unbound: Set<string> | undefined;
 
-/** Characters that end a name: whitespace and the markup delimiters. */
-function endsName(c: number): boolean {
-  return isSpace(c) || c === 0x3e || c === 0x2f || c === 0x3d || c === 0x3c || c === 0x22 || c === 0x27 || c === 0x26 || Number.isNaN(c);
-}
-
-/** XML 1.0 production [2] Char, for character references. */
-function isXmlChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
-}
-
-const PREDEFINED: ReadonlyMap<string, string> = new Map([
-  ['lt', '<'],
-  ['gt', '>'],
-  ['amp', '&'],
-  ['quot', '"'],
-  ['apos', "'"],
-]);
-
-const REFERENCE = /^&(#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z_:][A-Za-z0-9._:-]*);/;
-
-interface Open {
-  el: XmlElement;
-  scope: Scope;
-}
-
-class Parser {
-  private pos = 0;
-  private nodes = 0;
-
-  constructor(
-    private readonly s: string,
-    private readonly limits: XmlLimits,
-    private readonly lenient: boolean,
-  ) {}
-
-  private fail(code: ConstructorParameters<typeof XmlError>[0], message: string, at = this.pos): never {
-    throw new XmlError(code, message, at);
-  }
-
-  parse(): XmlElement {
-    const s = this.s;
-    if (s.length > this.limits.maxInputLength) this.fail('limit', `document longer than ${this.limits.maxInputLength}`, 0);
-    const bad = NOT_XML_CHAR.exec(s);
-    if (bad) this.fail('syntax', `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML`, bad.index);
-    if (s.charCodeAt(0) === 0xfeff) this.pos = 1;
-    this.misc(true);
-    if (s.charCodeAt(this.pos) !== 0x3c) this.fail('syntax', this.pos >= s.length ? 'no root element' : 'expected root element');
-    const stack: Open[] = [];
-    let root: XmlElement | undefined;
-    for (;;) {
-      if (stack.length === 0 && root !== undefined) {
-        this.misc(false);
-        if (this.pos < s.length) this.fail('syntax', 'content after the root element');
-        return root;
-      }
-      if (this.pos >= s.length) this.fail('syntax', `unclosed element <${stack[stack.length - 1]!.el.name}>`);
-      const c = s.charCodeAt(this.pos);
-      if (c !== 0x3c) {
-        const top = stack[stack.length - 1];
-        if (!top) this.fail('syntax', 'text outside the root element');
-        this.text(top.el);
-        continue;
-      }
-      const next = s.charCodeAt(this.pos + 1);
-      if (next === 0x2f) {
-        this.endTag(stack);
-      } else if (next === 0x21) {
-        if (s.startsWith('<!--', this.pos)) this.comment();
-        else if (s.startsWith('<![CDATA[', this.pos)) this.cdata(stack[stack.length - 1]?.el);
-        else if (s.startsWith('<!DOCTYPE', this.pos)) this.fail('doctype', 'DOCTYPE inside the document');
-        else this.fail('syntax', 'unknown markup declaration');
-      } else if (next === 0x3f) {
-        this.pi();
-      } else {
-        const parent = stack[stack.length - 1];
-        const { el, scope, selfClosing } = this.startTag(parent?.scope ?? ROOT_SCOPE, stack.length + 1);
-        if (parent) parent.el.children.push(el);
-        else root = el;
-        if (!selfClosing) stack.push({ el, scope });
-      }
-    }
-  }
-
-  /** Comments, PIs, whitespace and (in the prolog only) one DOCTYPE without internal subset. */
-  private misc(prolog: boolean): void {
-    const s = this.s;
-    let doctype = false;
-    for (;;) {
-      while (isSpace(s.charCodeAt(this.pos))) this.pos++;
-      if (s.startsWith('<?', this.pos)) this.pi();
-      else if (s.startsWith('<!--', this.pos)) this.comment();
-      else if (s.startsWith('<!DOCTYPE', this.pos)) {
-        if (!prolog || doctype) this.fail('doctype', 'misplaced DOCTYPE');
-        this.doctype();
-        doctype = true;
-      } else return;
-    }
-  }
-
-  /**
-   * `<!DOCTYPE smil PUBLIC "..." "...">` is common in SMIL and harmless: the external DTD is never
-   * fetched. An internal subset (`[`) is where entities get declared, so it is refused outright.
-   */
-  private doctype(): void {
-    const s = this.s;
-    const start = this.pos;
-    let i = this.pos + 9;
-    for (; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c === 0x22 || c === 0x27) {
-        const close = s.indexOf(c === 0x22 ? '"' : "'", i + 1);
-        if (close < 0) break;
-        i = close;
-      } else if (c === 0x5b) {
-        this.fail('doctype', 'DOCTYPE internal subset refused', i);
-      } else if (c === 0x3e) {
-        this.pos = i + 1;
-        return;
-      }
-    }
-    this.fail('syntax', 'unterminated DOCTYPE', start);
-  }
-
-  private comment(): void {
-    const end = this.s.indexOf('-->', this.pos + 4);
-    if (end < 0) this.fail('syntax', 'unterminated comment');
-    this.pos = end + 3;
-  }
-
-  private pi(): void {
-    const end = this.s.indexOf('?>', this.pos + 2);
-    if (end < 0) this.fail('syntax', 'unterminated processing instruction');
-    this.pos = end + 2;
-  }
-
-  private cdata(el: XmlElement | undefined): void {
-    if (!el) this.fail('syntax', 'CDATA outside the root element');
-    const from = this.pos + 9;
-    const end = this.s.indexOf(']]>', from);
-    if (end < 0) this.fail('syntax', 'unterminated CDATA section');
-    this.appendText(el, this.s.slice(from, end).replace(/\r\n?/g, '\n'));
-    this.pos = end + 3;
-  }
-
-  private text(el: XmlElement): void {
-    const start = this.pos;
-    let end = this.s.indexOf('<', start);
-    if (end < 0) end = this.s.length;
-    this.pos = end;
-    let raw = this.s.slice(start, end);
-    // End-of-line handling (XML 1.0 §2.11) before references, so that &#13; survives.
-    if (raw.includes('\r')) raw = raw.replace(/\r\n?/g, '\n');
-    this.appendText(el, this.decode(raw, start));
-  }
-
-  private appendText(el: XmlElement, chunk: string): void {
-    if (el.text.length + chunk.length > this.limits.maxTextLength) this.fail('limit', `text of <${el.name}> longer than ${this.limits.maxTextLength}`);
+  const appendText = (chunk: string): void => {
+    const el = stack[stack.length - 1];
+    if (!el) return; // whitespace between prolog items; saxes refuses anything else there
+    if (el.text.length + chunk.length > limits.maxTextLength) throw fail('limit', `text of <${el.name}> longer than ${limits.maxTextLength}`, parser.position);
     el.text += chunk;
-  }
+  };
 
-  private name(): string {
-    const s = this.s;
-    const start = this.pos;
-    while (this.pos < s.length && !endsName(s.charCodeAt(this.pos))) this.pos++;
-    if (this.pos === start) this.fail('syntax', 'expected a name');
-    return s.slice(start, this.pos);
-  }
-
-  private skipSpace(): void {
-    while (isSpace(this.s.charCodeAt(this.pos))) this.pos++;
-  }
-
-  private endTag(stack: Open[]): void {
-    const at = this.pos;
-    this.pos += 2;
-    const name = this.name();
-    this.skipSpace();
-    if (this.s.charCodeAt(this.pos) !== 0x3e) this.fail('syntax', `expected '>' to close </${name}`);
-    this.pos++;
-    const open = stack.pop();
-    if (!open) this.fail('syntax', `end tag </${name}> without start tag`, at);
-    if (open.el.name !== name) this.fail('syntax', `end tag </${name}> does not match <${open.el.name}>`, at);
-  }
-
-  private startTag(parentScope: Scope, depth: number): { el: XmlElement; scope: Scope; selfClosing: boolean } {
-    const s = this.s;
-    const at = this.pos;
-    if (depth > this.limits.maxDepth) this.fail('limit', `nesting deeper than ${this.limits.maxDepth}`);
-    if (++this.nodes > this.limits.maxNodes) this.fail('limit', `more than ${this.limits.maxNodes} elements`);
-    this.pos++;
-    const name = this.name();
-    const raw: { name: string; value: string; at: number }[] = [];
-    let selfClosing = false;
-    for (;;) {
-      const hadSpace = isSpace(s.charCodeAt(this.pos));
-      this.skipSpace();
-      const c = s.charCodeAt(this.pos);
-      if (c === 0x3e) {
-        this.pos++;
-        break;
-      }
-      if (c === 0x2f && s.charCodeAt(this.pos + 1) === 0x3e) {
-        this.pos += 2;
-        selfClosing = true;
-        break;
-      }
-      if (this.pos >= s.length) this.fail('syntax', `unterminated start tag <${name}`, at);
-      if (!hadSpace) this.fail('syntax', 'expected whitespace before attribute');
-      const attrAt = this.pos;
-      const attrName = this.name();
-      this.skipSpace();
-      if (s.charCodeAt(this.pos) !== 0x3d) this.fail('syntax', `expected '=' after attribute ${attrName}`);
-      this.pos++;
-      this.skipSpace();
-      const q = s.charCodeAt(this.pos);
-      if (q !== 0x22 && q !== 0x27) this.fail('syntax', `attribute ${attrName} value must be quoted`);
-      const close = s.indexOf(q === 0x22 ? '"' : "'", this.pos + 1);
-      if (close < 0) this.fail('syntax', `unterminated value of attribute ${attrName}`, attrAt);
-      const rawValue = s.slice(this.pos + 1, close);
-      if (rawValue.length > this.limits.maxTextLength) this.fail('limit', `attribute ${attrName} longer than ${this.limits.maxTextLength}`, attrAt);
-      const lt = rawValue.indexOf('<');
-      if (lt >= 0) this.fail('syntax', `'<' in attribute value`, this.pos + 1 + lt);
-      // Attribute-value normalization (XML 1.0 §3.3.3): literal whitespace becomes a space;
-      // whitespace written as a character reference survives, hence normalizing before decoding.
-      const value = this.decode(rawValue.replace(/\r\n?|[\t\n]/g, ' '), this.pos + 1);
-      this.pos = close + 1;
-      if (raw.some((a) => a.name === attrName)) this.fail('syntax', `duplicate attribute ${attrName}`, attrAt);
-      raw.push({ name: attrName, value, at: attrAt });
-      if (raw.length > this.limits.maxAttributes) this.fail('limit', `more than ${this.limits.maxAttributes} attributes`, attrAt);
+  parser.on('error', (e) => {
+    const message = e.message.replace(/^\d+:\d+: /, '');
+    if (lenient && message.startsWith('unbound namespace prefix: ')) {
+      (unbound ??= new Set()).add(JSON.parse(message.slice(26, -1)) as string);
+      return;
     }
+    const code = ERROR_CODES.find(([re]) => re.test(message))?.[1] ?? 'syntax';
+    const at = AT_TAG_START.test(message) ? Math.max(0, doc.lastIndexOf('<', parser.position - 1)) : parser.position;
+    throw fail(code, message.replace(/\.$/, ''), at);
+  });
+  parser.on('doctype', (body) => {
+    if (body.replace(/"[^"]*"|'[^']*'/g, '').includes('[')) {
+      throw fail('doctype', 'DOCTYPE internal subset refused', Math.max(0, doc.lastIndexOf('<!DOCTYPE', parser.position)));
+    }
+  });
+  parser.on('opentag', (tag: SaxesTagNS) => {
+    // The limits are checked once the start tag is complete: saxes holds no more than the input.
+    const tagAt = Math.max(0, doc.lastIndexOf('<', parser.position - 1));
+    if (stack.length + 1 > limits.maxDepth) throw fail('limit', `nesting deeper than ${limits.maxDepth}`, tagAt);
+    if (++nodes > limits.maxNodes) throw fail('limit', `more than ${limits.maxNodes} elements`, tagAt);
+    const attrs: XmlAttribute[] = [];
+    for (const name in tag.attributes) {
+      const a = tag.attributes[name]!;
+      if (a.value.length > limits.maxTextLength) throw fail('limit', `attribute ${a.name} longer than ${limits.maxTextLength}`, tagAt);
+      if (attrs.push(attribute(a, unbound)) > limits.maxAttributes) throw fail('limit', `more than ${limits.maxAttributes} attributes`, tagAt);
+    }
+    const el: XmlElement = {
+      name: tag.name,
+      prefix: tag.prefix,
+      local: tag.local,
+      ns: unbound?.has(tag.prefix) ? '' : tag.uri,
+      attrs,
+      children: [],
+      text: '',
+      offset: original(tagAt),
+    };
+    unbound = undefined;
+    const parent = stack[stack.length - 1];
+    if (parent) parent.children.push(el);
+    else root = el;
+    stack.push(el);
+  });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
+  parser.on('text', appendText);
+  parser.on('cdata', appendText);
 
-    let scope = parentScope;
-    for (const a of raw) {
-      if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) {
-        if (scope === parentScope) scope = new Map(parentScope);
-        const prefix = a.name === 'xmlns' ? '' : a.name.slice(6);
-        if (a.name !== 'xmlns' && (prefix === '' || prefix.includes(':'))) this.fail('namespace', `malformed declaration ${a.name}`, a.at);
-        (scope as Map<string, string>).set(prefix, a.value);
-      }
-    }
-    const el: XmlElement = { ...this.qname(name, scope, true, at), attrs: [], children: [], text: '', offset: at };
-    for (const a of raw) {
-      const q = a.name === 'xmlns' || a.name.startsWith('xmlns:')
-        ? { name: a.name, prefix: a.name === 'xmlns' ? '' : 'xmlns', local: a.name === 'xmlns' ? 'xmlns' : a.name.slice(6), ns: XMLNS_NS }
-        : this.qname(a.name, scope, false, a.at);
-      const attr: XmlAttribute = { ...q, value: a.value };
-      if (attr.ns !== '' && attr.ns !== XMLNS_NS && el.attrs.some((b) => b.ns === attr.ns && b.local === attr.local)) {
-        this.fail('namespace', `duplicate attribute {${attr.ns}}${attr.local}`, a.at);
-      }
-      el.attrs.push(attr);
-    }
-    return { el, scope, selfClosing };
-  }
+  parser.write(doc).close();
+  if (!root) throw fail('syntax', 'no root element', doc.length);
+  return root;
+}
 
-  private qname(name: string, scope: Scope, isElement: boolean, at: number): { name: string; prefix: string; local: string; ns: string } {
-    const colon = name.indexOf(':');
-    if (colon < 0) return { name, prefix: '', local: name, ns: isElement ? (scope.get('') ?? '') : '' };
-    if (colon === 0 || colon === name.length - 1) this.fail('namespace', `malformed qualified name ${name}`, at);
-    const prefix = name.slice(0, colon);
-    const ns = scope.get(prefix);
-    if (ns === undefined || ns === '') {
-      if (!this.lenient) this.fail('namespace', `undeclared prefix ${prefix}`, at);
-      return { name, prefix, local: name.slice(colon + 1), ns: '' };
-    }
-    return { name, prefix, local: name.slice(colon + 1), ns };
-  }
+function attribute(a: SaxesAttributeNS, unbound: Set<string> | undefined): XmlAttribute {
+  // saxes puts `xmlns` (prefix '') and `xmlns:p` in the xmlns namespace, as the tree always has.
+  const ns = a.uri === XMLNS_NS || a.prefix === '' ? a.uri : unbound?.has(a.prefix) ? '' : a.uri;
+  return { name: a.name, prefix: a.prefix, local: a.local, ns, value: a.value };
+}
 
-  /** Replaces references in character data; `base` is the offset of `raw` for error reporting. */
-  private decode(raw: string, base: number): string {
-    let amp = raw.indexOf('&');
-    if (amp < 0) return raw;
-    let out = '';
-    let from = 0;
-    while (amp >= 0) {
-      out += raw.slice(from, amp);
-      const m = REFERENCE.exec(raw.slice(amp, amp + 40));
-      if (!m) {
-        if (!this.lenient) this.fail('syntax', "bare '&' (write &amp;)", base + amp);
-        out += '&';
-        from = amp + 1;
-      } else {
-        const ref = m[1]!;
-        if (ref.charCodeAt(0) === 0x23) {
-          const cp = ref.charCodeAt(1) === 0x78 ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-          if (!isXmlChar(cp)) this.fail('entity', `character reference &${ref}; is not an XML character`, base + amp);
-          out += String.fromCodePoint(cp);
-        } else {
-          const v = PREDEFINED.get(ref);
-          if (v === undefined) this.fail('entity', `entity &${ref}; refused (only the predefined entities are expanded)`, base + amp);
-          out += v;
-        }
-        from = amp + m[0].length;
-      }
-      amp = raw.indexOf('&', from);
-    }
-    return out + raw.slice(from);
+function escapeBareAmpersands(text: string, lenient: boolean): { doc: string; inserted: number[] } {
+  const inserted: number[] = [];
+  let shift = 0;
+  const doc = text.replace(BARE_AMP, (match: string, at: number) => {
+    if (match !== '&') return match;
+    if (!lenient) throw located(text, 'syntax', "bare '&' (write &amp;)", at);
+    // Position in the rewritten document just past the inserted text.
+    shift += 4;
+    inserted.push(at + shift);
+    return '&amp;';
+  });
+  return { doc, inserted };
+}
+
+/** How many of the sorted positions are below `at`. */
+function countBelow(sorted: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < at) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
+}
+
+/** An XmlError with line and column computed from the offset (1-based; columns in UTF-16 units). */
+function located(text: string, code: XmlErrorCode, message: string, offset: number): XmlError {
+  const at = Math.min(Math.max(offset, 0), text.length);
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < at; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return new XmlError(code, message, at, line, at - lineStart + 1);
 }

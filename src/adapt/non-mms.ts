@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { PushTransport } from '../relay/transport.js';
-import { msisdnOf } from '../relay/address.js';
+import { msisdnOf } from '../address/index.js';
 import type { MessageRecord, RecipientRecord } from '../records/model.js';
 import type { NotificationPort, PushOutcome } from '../relay/ports.js';
 

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { Mm1Config } from '../config/index.js';
-import { plmnAddress, sameSubscriber } from '../relay/address.js';
+import { normaliseNumber, plmnAddress, sameSubscriber, type NumberingPlan } from '../address/index.js';
 
 /**
  * Who is sending: the subscriber number comes only from an MSISDN header set by a trusted proxy
@@ -16,6 +16,7 @@ export class SenderResolver {
   private readonly headers: string[];
   /** BlockList.check builds a SocketAddress per call; requests come from a few proxies, so remember verdicts. */
   private readonly verdicts = new Map<string, boolean>();
+  private readonly plan: NumberingPlan;
 
   constructor(private readonly cfg: Pick<Mm1Config, 'msisdnHeaders' | 'trustedProxies' | 'fromMismatch' | 'allowClientFrom' | 'msisdnCountryPrefix'>) {
     for (const entry of cfg.trustedProxies) {
@@ -25,6 +26,7 @@ export class SenderResolver {
       else this.trusted.addSubnet(ip!, Number(bits), type);
     }
     this.headers = cfg.msisdnHeaders.map((h) => h.toLowerCase());
+    this.plan = { countryCode: cfg.msisdnCountryPrefix.replace(/^\+/, ''), nationalPrefix: '0' };
   }
 
   isTrusted(peer: string | undefined): boolean {
@@ -78,17 +80,14 @@ export class SenderResolver {
     };
   }
 
-  /** Header values seen in the wild: '15551234567', '+15551234567', 'tel:+1...', '0044...', national numbers. */
+  /**
+   * Header values seen in the wild: '15551234567', '+15551234567', 'tel:+1...;params', '0044...',
+   * national numbers (with `mm1.msisdnCountryPrefix`, trunk prefix '0'). The number must have a
+   * possible length for its country calling code (src/address); a short code is no subscriber.
+   */
   normalise(value: string): string | undefined {
-    const v = value.trim().replace(/^tel:/i, '').split(/[;,\s]/)[0]!.replace(/[-.()]/g, '');
-    if (/^\+\d{4,15}$/.test(v)) return v;
-    if (/^00\d{4,15}$/.test(v)) return `+${v.slice(2)}`;
-    if (!/^\d{4,15}$/.test(v)) return undefined;
-    const digits = v;
-    const cc = this.cfg.msisdnCountryPrefix;
-    if (!cc) return `+${digits}`;
-    if (digits.startsWith('0')) return `${cc}${digits.slice(1)}`;
-    if (digits.startsWith(cc.slice(1))) return `+${digits}`;
-    return `${cc}${digits}`;
+    const first = value.trim().replace(/^tel:/i, '').split(/[;,\s]/)[0]!;
+    const n = normaliseNumber(first, this.plan);
+    return n.ok && n.kind === 'e164' ? n.value : undefined;
   }
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { encode, type DeliveryInd, type NotificationInd, type ReadOrigInd } from '../../protocol/mms/index.js';
 import { mmsPush } from '../../protocol/push/wsp-push.js';
 import type { RelayConfig } from '../config/index.js';
-import { msisdnOf } from '../relay/address.js';
+import { msisdnOf } from '../address/index.js';
 import type { MessageRecord, RecipientRecord } from '../records/model.js';
 import type { DeliveryStatus, NotificationPort, PushOutcome, ReadStatus, ReportPort } from '../relay/ports.js';
 import type { PushTransport } from '../relay/transport.js';

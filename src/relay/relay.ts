@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/index.js';
 import type { JobOutcome } from '../queue/runner.js';
 import type { Store, Transition } from '../store/types.js';
-import { isRoutable, sameSubscriber } from './address.js';
+import { isRoutable, sameSubscriber } from '../address/index.js';
 import { randomIds, type IdSource } from '../records/ids.js';
 import { submissionKey, type SubmissionId } from './submission-key.js';
 import type { ContentTypeRecord, JobRecord, MessageRecord, NewJob, Origin, RecipientRecord, RecipientState } from '../records/model.js';

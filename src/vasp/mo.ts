@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { msisdnOf } from '../relay/address.js';
+import { msisdnOf } from '../address/index.js';
 import type { MessageRecord, RecipientRecord } from '../records/model.js';
 import type { NotificationPort, PushOutcome } from '../relay/ports.js';
 import type { Relay } from '../relay/relay.js';

@@ -8,7 +8,7 @@ import type { VaspAccounts } from './accounts.js';
 import type { VaspAccount, VaspConfig } from '../config/vasp.js';
 import { ContentError, contentFromParts, type MediaInput, type StoredContent } from './content.js';
 import type { MessageControl } from './control.js';
-import { normaliseNumber } from './e164.js';
+import { normaliseNumber } from '../address/index.js';
 import { FetchError } from '../net/guarded-request.js';
 import { fetchMedia } from './fetch-guard.js';
 import type { WebhookEvent } from './events.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ContentTypeRecord, Origin } from '../records/model.js';
 import { Relay, SubmitError, type SubmitInput, type TimeValue } from '../relay/relay.js';
 import type { VaspAccount } from '../config/vasp.js';
-import { normaliseNumber, type NumberingPlan } from './e164.js';
+import { normaliseNumber, plmnAddress, type NumberingPlan } from '../address/index.js';
 import type { VaspLimits } from './limits.js';
 import type { OptOutList } from './opt-out.js';
 import { quietUntil } from './quiet-hours.js';
@@ -58,21 +58,16 @@ export interface VaspSenderDeps {
   clock?: () => number;
 }
 
-/** Wire form of an MMS address for a number or short code (OMA-MMS-ENC 8). */
-export function wireAddress(numberOrShortCode: string): string {
-  return `${numberOrShortCode}/TYPE=PLMN`;
-}
-
 /** The sender address a VASP's message carries. */
 export function senderOf(account: VaspAccount, requested: string | undefined): { ok: true; address: string } | { ok: false; detail: string } {
   const codes = account.shortCodes ?? [];
   if (requested === undefined || requested === '') {
     // An account without short codes sends under its id; handsets show it but cannot reply.
-    return { ok: true, address: codes[0] !== undefined ? wireAddress(codes[0]) : `${account.id}@vasp.invalid` };
+    return { ok: true, address: codes[0] !== undefined ? plmnAddress(codes[0]) : `${account.id}@vasp.invalid` };
   }
   const r = requested.trim().replace(/\/TYPE=PLMN$/i, '');
   // A long number may be configured without its '+'.
-  if (codes.includes(r) || (r.startsWith('+') && codes.includes(r.slice(1)))) return { ok: true, address: wireAddress(r) };
+  if (codes.includes(r) || (r.startsWith('+') && codes.includes(r.slice(1)))) return { ok: true, address: plmnAddress(r) };
   return { ok: false, detail: `sender "${requested.slice(0, 40)}" is not one of the VASP's short codes` };
 }
 
@@ -123,7 +118,7 @@ export class VaspSender {
         v.reason = 'the recipient opted out of messages from this sender';
         return;
       }
-      accepted.push({ address: wireAddress(v.address!), field: req.recipients[i]!.field });
+      accepted.push({ address: plmnAddress(v.address!), field: req.recipients[i]!.field });
     });
     if (accepted.length === 0) {
       const anyOptOut = verdicts.some((v) => v.status === 'opted-out');

@@ -40,6 +40,7 @@ t.test('protocol/ never imports from src/', async (t) => {
 t.test('records and config sit at the bottom', async (t) => {
   t.same(importsOf('src/records').filter((r) => r.startsWith('src/')), [], 'records import no other room');
   t.same(importsOf('src/config').filter((r) => r.startsWith('src/') && r !== 'src/records'), [], 'config imports only records');
+  t.same(importsOf('src/address').filter((r) => r.startsWith('src/')), [], 'address sits below the relay and the interfaces: protocol/ only');
   t.notOk(importsOf('src/store').includes('src/relay'), 'the store does not reach up into the relay');
   t.notOk(importsOf('src/smsc').includes('src/smsc-sim'), 'the SMPP layer does not depend on the simulator');
   t.notOk(importsOf('src/smsc-sim').includes('src/emulator'), 'the simulator does not live among the test tools');

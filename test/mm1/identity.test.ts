@@ -17,13 +17,18 @@ t.test('MSISDN headers are believed only from trusted proxies', async (t) => {
 
 t.test('header order decides; values are normalised', async (t) => {
   const r = new SenderResolver({ ...base, msisdnHeaders: ['x-nokia-msisdn', 'x-msisdn'] });
-  t.equal(r.msisdnFromHeaders('127.0.0.1', { 'x-msisdn': '111111111', 'x-nokia-msisdn': '222222222' }), '+222222222');
+  t.equal(r.msisdnFromHeaders('127.0.0.1', { 'x-msisdn': '15551111111', 'x-nokia-msisdn': '15552222222' }), '+15552222222');
+  // A length no plan of the calling code can dial is no subscriber: the next header is tried.
+  t.equal(r.msisdnFromHeaders('127.0.0.1', { 'x-msisdn': '15551111111', 'x-nokia-msisdn': '222222222' }), '+15551111111');
+  t.equal(r.normalise('12345'), undefined, 'a short code is no MSISDN');
   t.equal(r.normalise('tel:+1-555-123-4567'), '+15551234567');
   t.equal(r.normalise('0044770090012'), '+44770090012');
   const fr = new SenderResolver({ ...base, msisdnCountryPrefix: '+33' });
   t.equal(fr.normalise('0612345678'), '+33612345678');
   t.equal(fr.normalise('33612345678'), '+33612345678');
   t.equal(fr.normalise('612345678'), '+33612345678');
+  t.equal(fr.normalise('331234567'), '+33331234567', 'a national number that happens to start with 33');
+  t.equal(fr.normalise('tel:+33612345678;phone-context=x'), '+33612345678');
 });
 
 t.test('resolve: insert-address-token, mismatching From, unidentified', async (t) => {

@@ -39,7 +39,12 @@ function submit(recipients: string[], o: { vaspId?: string; sender?: string; ns?
 }
 
 t.test('REL-5 prefixed SubmitReq, content by Content-ID: accepted in REL-5, handsets notified, content stored as WSP multipart', async (t) => {
-  const { gw, transport } = await vaspGateway(t);
+  // The 23.140 example numbers (725 544 1234) are national NANP numbers: without a numbering plan
+  // '+7255441234' would be a Russian number of impossible length, and refused.
+  const { gw, transport } = await vaspGateway(t, (c) => {
+    c.vasp.defaultCountryCode = '1';
+    c.vasp.nationalPrefix = '';
+  });
   const a = await postMm7(gw, rel5PrefixedSubmit());
   t.equal(a.status, 200);
   t.equal(a.msg.namespace, NS_REL5_12, 'answered in the request namespace');
@@ -55,8 +60,8 @@ t.test('REL-5 prefixed SubmitReq, content by Content-ID: accepted in REL-5, hand
   const message = (await gw.store.getMessage(r.messageId!))!;
   t.match(message, { from: '12345/TYPE=PLMN', deliveryReport: true, readReport: false, messageClass: 'informational', subject: { text: 'News for today & tomorrow' } });
   t.match(message.origin, { kind: 'mm7', vaspId: 'TNN', namespace: NS_REL5_12, version: '5.3.0', linkedId: 'mms00016666' });
-  t.same(message.to, ['+7255441234/TYPE=PLMN'], 'displayOnly recipient not delivered to');
-  t.same(message.cc, ['+7255443333/TYPE=PLMN']);
+  t.same(message.to, ['+17255441234/TYPE=PLMN'], 'displayOnly recipient not delivered to');
+  t.same(message.cc, ['+17255443333/TYPE=PLMN']);
   t.equal(message.contentType.mediaType, 'application/vnd.wap.multipart.related');
   t.equal(message.contentType.params.start, '<mm.smil>');
   const body = (await gw.store.getBody(r.messageId!))!;
@@ -66,7 +71,7 @@ t.test('REL-5 prefixed SubmitReq, content by Content-ID: accepted in REL-5, hand
   t.same(Buffer.from(parts[2]!.data), GIF, 'base64 decoded');
   t.equal(parts[2]!.contentId, '<saturn.gif>');
 
-  await until(() => (transport.pushes.some((p) => p.destination === '+7255441234') ? true : undefined), 'notification to the recipient');
+  await until(() => (transport.pushes.some((p) => p.destination === '+17255441234') ? true : undefined), 'notification to the recipient');
 });
 
 t.test('REL-6 default-namespace SubmitReq, content by Content-Location', async (t) => {

@@ -1,37 +1,7 @@
 import t from 'tap';
 import { ConfigError } from '../../src/config/index.js';
 import { VaspAccounts, hashApiKey, hashPassword } from '../../src/vasp/accounts.js';
-import { normaliseNumber } from '../../src/vasp/e164.js';
 import { quietUntil } from '../../src/vasp/quiet-hours.js';
-
-t.test('E.164 normalisation keeps short codes', async (t) => {
-  const uk = { countryCode: '44', nationalPrefix: '0' };
-  const us = { countryCode: '1', nationalPrefix: '' };
-  const none = { countryCode: '', nationalPrefix: '0' };
-  const cases: [string, typeof uk, string | undefined][] = [
-    ['+44 7700 900123', uk, '+447700900123'],
-    ['0044 7700 900123', uk, '+447700900123'],
-    ['07700 900123', uk, '+447700900123'],
-    ['+15551234567/TYPE=PLMN', uk, '+15551234567'],
-    ['(555) 123-4567', us, '+15551234567'],
-    ['1-555-123-4567', us, '+15551234567'],
-    ['12345', uk, '12345'],
-    ['4242', us, '4242'],
-    ['7255441234', none, '+7255441234'],
-    ['07700900123', none, undefined],
-    ['+0123456789', uk, undefined],
-    ['+1234567890123456', uk, undefined],
-    ['12', uk, undefined],
-    ['user@example.com', uk, undefined],
-    ['', uk, undefined],
-  ];
-  for (const [input, plan, want] of cases) {
-    const n = normaliseNumber(input, plan);
-    if (want === undefined) t.notOk(n.ok, `${JSON.stringify(input)} refused`);
-    else t.same(n.ok && n.value, want, `${input} -> ${want}`);
-  }
-  t.match(normaliseNumber('12345', uk), { kind: 'shortcode' });
-});
 
 t.test('quiet hours defer to the window end, across midnight and in the account time zone', async (t) => {
   const q = { start: '21:00', end: '08:00', timeZone: 'Europe/Berlin' };

@@ -1,11 +1,10 @@
 import { createRequire } from 'node:module';
-import ct from 'countries-and-timezones';
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { callingCodeOf, countryOf as countryOfNumber, timeZonesOf } from '../../address/index.js';
 
 /**
  * Countries spanning several time zones get the zone most of their people live in; every other
- * country gets the first zone (alphabetically) whose main country it is. A recipient's `timeZone`
- * variable overrides both. docs/campaigns.md lists this table.
+ * country has one zone (CLDR, through src/address) and gets it. A recipient's `timeZone` variable
+ * overrides both. docs/campaigns.md lists this table.
  */
 export const MAIN_ZONE: Readonly<Record<string, string>> = {
   US: 'America/New_York',
@@ -34,6 +33,11 @@ export const MAIN_ZONE: Readonly<Record<string, string>> = {
   PF: 'Pacific/Tahiti',
   GL: 'America/Nuuk',
   UZ: 'Asia/Tashkent',
+  CY: 'Asia/Nicosia',
+  MH: 'Pacific/Majuro',
+  PS: 'Asia/Hebron',
+  UM: 'Pacific/Wake',
+  AQ: 'Antarctica/McMurdo',
 };
 
 const require = createRequire(import.meta.url);
@@ -43,11 +47,7 @@ const zoneOfCountry = new Map<string, string | undefined>();
 
 export function zoneForCountry(country: string): string | undefined {
   if (zoneOfCountry.has(country)) return zoneOfCountry.get(country);
-  let zone = MAIN_ZONE[country];
-  if (!zone) {
-    const zones = ct.getCountry(country)?.timezones ?? [];
-    zone = zones.find((z) => ct.getTimezone(z)?.countries[0] === country) ?? zones[0];
-  }
+  const zone = MAIN_ZONE[country] ?? timeZonesOf(country)[0];
   zoneOfCountry.set(country, zone);
   return zone;
 }
@@ -57,14 +57,14 @@ const byPrefix = new Map<string, string | undefined>();
 const PREFIX_CACHE = 20_000;
 
 /**
- * The country of an E.164 number: from its number plan (libphonenumber-js), else the main country
- * of its calling code (a number outside any allocated range, as test numbers are).
+ * The country of an E.164 number: from its number plan (src/address), else the main country of its
+ * calling code (a number outside any allocated range, as lab numbers are).
  */
 export function countryOf(e164: string): string | undefined {
   const prefix = e164.slice(0, 8);
   if (byPrefix.has(prefix)) return byPrefix.get(prefix);
-  const p = parsePhoneNumberFromString(e164);
-  const country = p?.country ?? (p ? metadata.country_calling_codes[p.countryCallingCode]?.[0] : undefined);
+  const cc = callingCodeOf(e164);
+  const country = countryOfNumber(e164) ?? (cc ? metadata.country_calling_codes[cc]?.[0] : undefined);
   if (byPrefix.size >= PREFIX_CACHE) byPrefix.clear();
   byPrefix.set(prefix, country);
   return country;

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import type { Store } from '../../store/types.js';
-import { normaliseNumber, type NumberingPlan } from '../e164.js';
+import { normaliseNumber, type NumberingPlan } from '../../address/index.js';
 import { CHUNK, chunkKey, enc, type Row } from './model.js';
 
 export class UploadError extends Error {
