@@ -327,3 +327,15 @@ t.test('per-recipient media by a variable: fetched once per distinct URL; an Ide
   }
   t.equal(transport.pushes.length, 4, 'the replayed upload sent nothing');
 });
+
+t.test('funnel: a retrieval that overtook its notification write still counts the recipient as notified', async (t) => {
+  const { funnelDeltas } = await import('../../src/vasp/batches/funnel.js');
+  const rec = (states: string[]) => ({ history: states.map((state, at) => ({ state, at })) }) as never;
+  t.same(funnelDeltas(rec(['accepted', 'notified', 'retrieved']), 'notified', 'retrieved'), { retrieved: 1 });
+  t.same(funnelDeltas(rec(['accepted', 'retrieved']), 'accepted', 'retrieved'), { retrieved: 1, notified: 1 });
+  t.same(funnelDeltas(rec(['accepted', 'fallback-sms', 'retrieved']), 'fallback-sms', 'retrieved'), { retrieved: 1 });
+  t.same(funnelDeltas(rec(['accepted', 'notified', 'acknowledged']), 'notified', 'acknowledged'), { acknowledged: 1, retrieved: 1 });
+  t.same(funnelDeltas(rec(['accepted', 'notified', 'retrieved', 'acknowledged']), 'retrieved', 'acknowledged'), { acknowledged: 1 });
+  t.same(funnelDeltas(rec(['accepted', 'notified', 'notified']), 'notified', 'notified'), undefined, 'a re-notification adds nothing');
+  t.same(funnelDeltas(rec(['accepted', 'notified', 'unreachable']), 'notified', 'unreachable'), { 'failed:unreachable': 1 });
+});

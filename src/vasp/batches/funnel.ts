@@ -81,20 +81,24 @@ export function cacheFunnel(store: Store, flushMs = 100): FunnelCounters {
 
 /**
  * What a recipient's change into `to` adds to the funnel (cumulative stages: a recipient counts in
- * 'notified' once, however often it is re-notified, and stays counted when it moves on). An
- * acknowledge without a recorded retrieval proves one, so it counts 'retrieved' too.
+ * 'notified' once, however often it is re-notified, and stays counted when it moves on). A stage a
+ * change proves without its own change having been recorded counts with it: a handset may retrieve
+ * before the notification's own write (it moves accepted -> retrieved, and 'notified' never gets
+ * written), and an acknowledge without a recorded retrieval proves one.
  */
 export function funnelDeltas(record: RecipientRecord, from: RecipientState, to: RecipientState): Partial<Record<FunnelField, number>> | undefined {
   if (from === to) return undefined;
+  const seen = (s: RecipientState): boolean => record.history.some((h) => h.state === s);
+  const reached = (): Partial<Record<FunnelField, number>> => (seen('notified') || seen('fallback-sms') ? {} : { notified: 1 });
   switch (to) {
     case 'notified':
       return { notified: 1 };
     case 'fallback-sms':
       return { fallbackSms: 1 };
     case 'retrieved':
-      return { retrieved: 1 };
+      return { retrieved: 1, ...reached() };
     case 'acknowledged':
-      return record.history.some((h) => h.state === 'retrieved') ? { acknowledged: 1 } : { acknowledged: 1, retrieved: 1 };
+      return { acknowledged: 1, ...(seen('retrieved') ? {} : { retrieved: 1 }), ...reached() };
     case 'forwarded':
       return { forwarded: 1 };
     case 'cancelled':
