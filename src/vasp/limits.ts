@@ -14,6 +14,8 @@ export class VaspLimits {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   /** When each account last took throughput for a send that goes first (not a bulk release). */
   private readonly lastFirst = new Map<string, number>();
+  /** When each account's bulk releases last took throughput. */
+  private readonly lastBulk = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -47,6 +49,7 @@ export class VaspLimits {
       granted = Math.max(0, Math.min(wanted, Math.floor(bucket.tokens - reserve)));
       if (granted === 0) return { granted: 0, retryAfterMs: Math.max(10, Math.ceil(((reserve + 1 - bucket.tokens) / tps) * 1000)), giveBack: async () => undefined };
       bucket.tokens -= granted;
+      if (!first) this.lastBulk.set(account.id, now);
       if (this.store.kind === 'redis') {
         const windowKey = `${account.id}:${Math.floor(now / 1000)}`;
         const total = await this.store.cacheAdd('vasp-tps', windowKey, granted, 5_000);
@@ -100,7 +103,10 @@ export class VaspLimits {
       bucket.tokens = Math.min(tps, bucket.tokens + ((now - bucket.at) / 1000) * tps);
       bucket.at = now;
       this.buckets.set(account.id, bucket);
-      if (bucket.tokens < Math.min(recipients, tps)) {
+      // A bulk release may have emptied the bucket just before this send arrived: a send that goes
+      // first may then borrow up to the reserve, which the release pays back by waiting.
+      const debt = now - (this.lastBulk.get(account.id) ?? -Infinity) < 5000 ? Math.ceil(tps * this.bulkReserve) : 0;
+      if (bucket.tokens + debt < Math.min(recipients, tps)) {
         const wait = (Math.min(recipients, tps) - bucket.tokens) / tps;
         return { ok: false, limit: 'tps', retryAfterSeconds: Math.max(1, Math.ceil(wait)), detail: `throughput limit of ${tps} recipients/s reached` };
       }
@@ -110,7 +116,7 @@ export class VaspLimits {
         const windowKey = `${account.id}:${second}`;
         const total = await this.store.cacheAdd('vasp-tps', windowKey, recipients, 5_000);
         // As for the bucket: an oversized batch may pass alone in an empty window.
-        if (total > tps && total !== recipients) {
+        if (total > tps + debt && total !== recipients) {
           await this.store.cacheAdd('vasp-tps', windowKey, -recipients, 5_000);
           bucket.tokens += recipients;
           return { ok: false, limit: 'tps', retryAfterSeconds: 1, detail: `throughput limit of ${tps} recipients/s reached (all nodes)` };

@@ -10,9 +10,13 @@ t.test('a bulk release takes the whole tps alone and leaves a reserve while tran
   const acct = { id: 'acme', tps: 100 };
   t.match(await limits.takeBulk(acct, 500), { granted: 100 }, 'alone: a full second of throughput');
   t.match(await limits.takeBulk(acct, 500), { granted: 0 }, 'then it waits');
-  now += 1000;
+  t.match(await limits.take(acct, 10), { ok: true }, 'a transactional send arriving after the release emptied the bucket borrows from the reserve');
+  t.match(await limits.take(acct, 15), { ok: false, limit: 'tps' }, 'but no more than the reserve');
+  now += 300;
+  t.match(await limits.takeBulk(acct, 500), { granted: 0 }, 'the release pays the debt back and leaves the reserve');
+  now += 700;
   t.match(await limits.take(acct, 1), { ok: true }, 'a transactional send');
-  t.match(await limits.takeBulk(acct, 500), { granted: 79 }, 'bulk leaves 20 % to transactional sends while they are active');
+  t.match(await limits.takeBulk(acct, 500), { granted: 69 }, 'bulk leaves 20 % to transactional sends while they are active (after paying back the 10 borrowed)');
   t.match(await limits.take(acct, 15), { ok: true }, 'which then still get through');
   now += 1000;
   t.match(await limits.takeBulk(acct, 500, true), { granted: 100 }, 'a batch of priority high competes like a transactional send');

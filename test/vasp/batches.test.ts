@@ -339,3 +339,34 @@ t.test('funnel: a retrieval that overtook its notification write still counts th
   t.same(funnelDeltas(rec(['accepted', 'notified', 'notified']), 'notified', 'notified'), undefined, 'a re-notification adds nothing');
   t.same(funnelDeltas(rec(['accepted', 'notified', 'unreachable']), 'notified', 'unreachable'), { 'failed:unreachable': 1 });
 });
+
+t.test('a release at the account tps: a second of throughput at a time; pause and resume in the middle; messages still get through', async (t) => {
+  let now = Date.parse('2026-12-07T12:00:00Z');
+  const { gw, transport } = await vaspGateway(t, (c) => (c.vasp.accounts = [account('TNN', { tps: 10 })]), () => now);
+  const recipients = Array.from({ length: 35 }, (_, i) => ({ to: `+1555800${String(i).padStart(4, '0')}` }));
+  const res = await api(gw, 'POST', '/batches', { json: { text: 'drip', recipients } });
+  t.equal(res.status, 202);
+  const id = res.body.id;
+  const released = async () => (await api(gw, 'GET', `/batches/${id}`)).body.counts.released as number;
+  await until(async () => ((await released()) === 10 ? true : undefined), 'the first second of throughput');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(await released(), 10, 'no more while the clock stands');
+  const msg = await api(gw, 'POST', '/messages', { json: { to: ['+15558889999'], text: 'your code is 1234' } });
+  t.equal(msg.status, 202, 'a transactional message is admitted although the release used the second');
+  t.match((await api(gw, 'POST', `/batches/${id}/pause`)).body, { status: 'paused' });
+  now += 5000;
+  gw.runner.nudge();
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(await released(), 10, 'paused: nothing more');
+  t.match((await api(gw, 'POST', `/batches/${id}/resume`)).body, { status: 'sending' });
+  gw.runner.nudge();
+  await until(async () => ((await released()) === 20 ? true : undefined), 'a second of throughput after the resume');
+  for (let k = 0; k < 3; k++) {
+    now += 1000;
+    gw.runner.nudge();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await until(async () => ((await api(gw, 'GET', `/batches/${id}`)).body.status === 'completed' ? true : undefined), 'completed', 20_000);
+  await until(() => (transport.pushes.length >= 36 ? true : undefined), 'all notified');
+  t.equal(new Set(transport.pushes.map((p) => p.destination)).size, 36);
+});
