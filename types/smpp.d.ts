@@ -122,6 +122,9 @@ declare module 'smpp' {
       port?: number;
       url?: string;
       tls?: boolean;
+      /** Passed on to tls.connect; the package itself defaults rejectUnauthorized to false. */
+      rejectUnauthorized?: boolean;
+      ca?: string | Buffer;
       connectTimeout?: number;
       auto_enquire_link_period?: number;
       debug?: boolean;

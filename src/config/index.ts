@@ -307,7 +307,8 @@ export function loadConfig(opts: LoadOptions = {}): GatewayConfig {
   if (cfg.relay.defaultExpirySeconds > cfg.relay.maxExpirySeconds) {
     throw new ConfigError('relay.defaultExpirySeconds', `must not exceed relay.maxExpirySeconds (${cfg.relay.maxExpirySeconds})`);
   }
-  if (!cfg.http.publicUrl) {
+  // Port 0 (any free port): the gateway takes its public URL from the address it got instead.
+  if (!cfg.http.publicUrl && cfg.http.port !== 0) {
     const host = cfg.http.host === '0.0.0.0' || cfg.http.host === '::' ? '127.0.0.1' : cfg.http.host;
     cfg.http.publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${cfg.http.port}`;
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './schema.js';
 
 export type BindMode = 'trx' | 'tx-rx';
@@ -9,6 +10,11 @@ export interface SmscLinkConfig {
   host: string;
   port: number;
   tls: boolean;
+  /**
+   * With TLS (ssmpp://): a PEM file of the CA certificate(s) that signed the SMSC's certificate,
+   * instead of the system's roots. The certificate is always verified (host name included).
+   */
+  tlsCa?: string;
   systemId: string;
   password: string;
   systemType: string;
@@ -85,6 +91,7 @@ type Kind = 'string' | 'int' | 'bool' | 'list';
 const settings: Record<Exclude<keyof SmscLinkConfig, 'host' | 'port' | 'systemId' | 'password'>, { kind: Kind; query: string; min?: number; max?: number; oneOf?: readonly string[] }> = {
   name: { kind: 'string', query: 'name' },
   tls: { kind: 'bool', query: 'tls' },
+  tlsCa: { kind: 'string', query: 'tls_ca' },
   systemType: { kind: 'string', query: 'system_type' },
   bind: { kind: 'string', query: 'bind', oneOf: ['trx', 'tx-rx'] },
   sourceAddr: { kind: 'string', query: 'source' },
@@ -175,6 +182,15 @@ export function parseSmscUrl(url: string, key = 'smsc.url', fallbackName = 'smsc
 }
 
 function finish(cfg: SmscLinkConfig, key: string): SmscLinkConfig {
+  if (cfg.tlsCa !== undefined) {
+    const caKey = key.endsWith('url') ? `${key}?tls_ca` : `${key}.tlsCa`;
+    if (!cfg.tls) throw new ConfigError(caKey, 'is only for TLS links (ssmpp://)');
+    try {
+      if (!/-----BEGIN CERTIFICATE-----/.test(readFileSync(cfg.tlsCa, 'utf8'))) throw new Error('no PEM certificate in it');
+    } catch (e) {
+      throw new ConfigError(caKey, `cannot use ${JSON.stringify(cfg.tlsCa)}: ${(e as Error).message}`);
+    }
+  }
   if (cfg.systemId.length > 15) throw new ConfigError(key, 'system_id is longer than 15 characters (SMPP v3.4 §5.2.1)');
   if (cfg.password.length > 8) throw new ConfigError(key, 'password is longer than 8 characters (SMPP v3.4 §5.2.2)');
   if (cfg.reconnectMaxMs < cfg.reconnectInitialMs) cfg.reconnectMaxMs = cfg.reconnectInitialMs;

@@ -1,4 +1,5 @@
 import smpp from 'smpp';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { SmscLinkConfig } from '../config/smsc.js';
 import { batchWrites } from './batch-writes.js';
@@ -78,15 +79,21 @@ export class SmppConnection {
     this.hooks.onState(state, reason);
   }
 
+  /** The error that ended a session, for the reason its bind failed. */
+  private readonly sessionErrors = new WeakMap<smpp.Session, string>();
+
   private connect(): void {
     this.reconnectTimer = undefined;
     this.setState('connecting');
-    const session = smpp.connect({ host: this.cfg.host, port: this.cfg.port, tls: this.cfg.tls, connectTimeout: this.cfg.connectTimeoutMs });
+    // The smpp package accepts any certificate unless told otherwise: verify the SMSC's, always.
+    const tls = this.cfg.tls ? { rejectUnauthorized: true, ...(this.cfg.tlsCa ? { ca: readFileSync(this.cfg.tlsCa) } : {}) } : {};
+    const session = smpp.connect({ host: this.cfg.host, port: this.cfg.port, tls: this.cfg.tls, connectTimeout: this.cfg.connectTimeoutMs, ...tls });
     this.session = session;
     session.on('error', (err: Error) => {
       // The package stops parsing after a decode error (its _busy flag stays set): only a new connection recovers.
       this.log.warn({ link: this.cfg.name, bind: this.kind, err: err.message }, 'SMPP connection error');
       this.lastError = err.message;
+      this.sessionErrors.set(session, err.message);
       session.destroy();
     });
     session.on('close', () => this.closed(session));
@@ -128,7 +135,9 @@ export class SmppConnection {
         session.destroy();
       },
       (err: LinkError) => {
-        this.lastError = `bind_${this.kind}: ${err.message}`;
+        // The socket's own error (a refused TLS certificate, say) says more than the lost bind.
+        const cause = this.sessionErrors.get(session);
+        this.lastError = `bind_${this.kind}: ${err.message}${cause ? ` (${cause})` : ''}`;
         session.destroy();
       },
     );

@@ -74,7 +74,7 @@ export class SmscLink {
   private throttledUntil = 0;
   private throttleStreak = 0;
   private tokens: number;
-  private lastRefill = Date.now();
+  private lastRefill: number;
   private pumpTimer: NodeJS.Timeout | undefined;
   private reference = Math.floor(Math.random() * 0x10000);
   private readonly receiptListeners: ((r: DeliveryReceipt) => void)[] = [];
@@ -87,8 +87,11 @@ export class SmscLink {
   constructor(
     readonly cfg: SmscLinkConfig,
     logger?: Logger,
+    /** The clock of the throughput cap and throttling pauses (a test seam). */
+    private readonly now: () => number = Date.now,
   ) {
     this.name = cfg.name;
+    this.lastRefill = now();
     this.log = logger ?? pino({ level: 'silent' });
     this.tokens = this.bucketSize();
     const hooks = (kind: BindKind) => ({
@@ -200,7 +203,7 @@ export class SmscLink {
 
   private pump(): void {
     while (this.queue.length > 0 && this.inFlight < this.cfg.window && this.up) {
-      const now = Date.now();
+      const now = this.now();
       if (now < this.throttledUntil) return this.schedulePump(this.throttledUntil - now);
       const wait = this.takeToken(now);
       if (wait > 0) return this.schedulePump(wait);
@@ -247,7 +250,7 @@ export class SmscLink {
       this.counters.throttled++;
       const pause = Math.min(this.cfg.throttleBackoffMaxMs, this.cfg.throttleBackoffMs * 2 ** this.throttleStreak);
       this.throttleStreak++;
-      this.throttledUntil = Math.max(this.throttledUntil, Date.now() + pause);
+      this.throttledUntil = Math.max(this.throttledUntil, this.now() + pause);
       this.log.info({ link: this.name, status: statusName(status), pauseMs: pause }, 'SMSC throttling; pausing the link');
       if (job.throttled < this.cfg.throttleRetries && !this.stopped) {
         job.throttled++;

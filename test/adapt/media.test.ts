@@ -1,9 +1,12 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { MessageAdapter } from '../../src/adapt/adapter.js';
 import { detectFfmpeg, FfmpegTranscoder } from '../../src/adapt/media.js';
+import { requiresFfmpeg } from '../support/requires.js';
 import { MIXED, decodeBody, encodeBody, handset, silent, textPart } from './helpers.js';
+
+const skip = requiresFfmpeg();
 
 /** Runs ffmpeg's lavfi sources into a file of the test's folder; returns its bytes. */
 function generate(dir: string, name: string, args: string[]): Buffer {
@@ -24,9 +27,9 @@ function describe(dir: string, data: Buffer): string {
   return '';
 }
 
-t.test('media adaptation with the installed ffmpeg', async (t) => {
+t.test('media adaptation with the installed ffmpeg', { skip }, async (t) => {
   const info = await detectFfmpeg('ffmpeg');
-  if (!info) return t.fail('ffmpeg is required for these tests (.ci/run installs it)');
+  if (!info) return t.fail('ffmpeg was found on the PATH but not detected');
   t.ok(info.encoders.has('aac'), 'ffmpeg has an AAC encoder');
   const dir = t.testdir({});
   const media = new FfmpegTranscoder({ info, concurrency: 2, timeoutMs: 60_000, logger: silent });
@@ -91,4 +94,71 @@ t.test('media adaptation with the installed ffmpeg', async (t) => {
     t.equal(await detectFfmpeg('/nonexistent/ffmpeg'), undefined);
     t.equal(await detectFfmpeg(''), undefined);
   });
+});
+
+/**
+ * An "ffmpeg" that logs each run (start and end, with its pid) and, for transcodes (not probes),
+ * either hangs (`mode` hang) or waits until the test creates the gate file, then runs the real one.
+ */
+function wrapper(dir: string, mode: 'hang' | 'gate'): { path: string; log: string; gate: string } {
+  const log = `${dir}/runs.log`;
+  const gate = `${dir}/gate`;
+  const path = `${dir}/ffmpeg-wrapper.sh`;
+  writeFileSync(
+    path,
+    `#!/bin/sh
+# A probe is "-hide_banner -i FILE": pass it through.
+if [ $# -eq 3 ]; then echo "start $$ probe" >> ${log}; ffmpeg "$@"; rc=$?; echo "end $$" >> ${log}; exit $rc; fi
+echo "start $$ transcode" >> ${log}
+${mode === 'hang' ? 'exec sleep 600' : `while [ ! -f ${gate} ]; do sleep 0.02; done; ffmpeg "$@"; rc=$?; echo "end $$" >> ${log}; exit $rc`}
+`,
+  );
+  chmodSync(path, 0o755);
+  return { path, log, gate };
+}
+
+const lines = (f: string): string[] => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []);
+
+t.test('ffmpeg limits: a transcode that runs past the timeout is killed and reported', { skip }, async (t) => {
+  const info = (await detectFfmpeg('ffmpeg'))!;
+  const dir = t.testdir({});
+  const w = wrapper(dir, 'hang');
+  const wav = generate(dir, 'in.wav', ['-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=8000', '-t', '1']);
+  const media = new FfmpegTranscoder({ info: { ...info, path: w.path }, concurrency: 1, timeoutMs: 1500, logger: silent });
+  const r = await media.adapt(wav, 'audio/wav', handset({ accept: ['audio/mpeg'] }), 30_000);
+  t.match(r, { ok: false, reason: 'ffmpeg timed out after 1500 ms' });
+  const hung = lines(w.log).find((l) => l.endsWith('transcode'));
+  t.ok(hung, 'the transcode did start');
+  const pid = Number(hung!.split(' ')[1]);
+  t.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `the hung ffmpeg (pid ${pid}) was killed`);
+  // The slot is free again: the next transcode is not stuck behind the killed one.
+  const again = await media.adapt(wav, 'audio/wav', handset({ accept: ['audio/mpeg'] }), 30_000);
+  t.match(again, { ok: false, reason: /timed out/ }, 'a second transcode ran (and timed out too) after the first was killed');
+  t.equal(lines(w.log).filter((l) => l.endsWith('transcode')).length, 2);
+});
+
+t.test('ffmpeg limits: at most `concurrency` ffmpeg processes at once; the others wait their turn', { skip }, async (t) => {
+  const info = (await detectFfmpeg('ffmpeg'))!;
+  const dir = t.testdir({});
+  const w = wrapper(dir, 'gate');
+  const wav = generate(dir, 'in.wav', ['-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=8000', '-t', '1']);
+  const media = new FfmpegTranscoder({ info: { ...info, path: w.path }, concurrency: 2, timeoutMs: 120_000, logger: silent });
+  const jobs = Array.from({ length: 5 }, () => media.adapt(wav, 'audio/wav', handset({ accept: ['audio/mpeg'] }), 30_000));
+  // Two transcodes held at the gate fill both slots.
+  for (let i = 0; lines(w.log).filter((l) => l.endsWith('transcode')).length < 2; i++) {
+    if (i > 3000) throw new Error('two transcodes never started');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.equal(lines(w.log).filter((l) => l.startsWith('start')).length, 4, 'two probes and two transcodes started, the three other jobs wait');
+  writeFileSync(w.gate, '');
+  const results = await Promise.all(jobs);
+  t.ok(results.every((r) => r.ok && r.type === 'audio/mpeg'), 'all five were transcoded');
+  let running = 0;
+  let most = 0;
+  for (const l of lines(w.log)) {
+    running += l.startsWith('start') ? 1 : -1;
+    most = Math.max(most, running);
+  }
+  t.equal(lines(w.log).length, 20, 'five probes and five transcodes, each started and ended');
+  t.equal(most, 2, 'never more than two ffmpeg processes at once');
 });

@@ -40,7 +40,10 @@ t.test('handsets that answer on the Content-Location URL complete as well', asyn
 t.test('bounded: a duration stops sending, and errors are counted by kind', async (t) => {
   const l = await lab(t);
   const r = await runLoad({ handsets: 2, rate: 20, durationSeconds: 0.5, drainSeconds: 10, client: l.client, directory: l.handsets });
-  t.ok(r.counts.sent >= 5 && r.counts.sent <= 15, `sent ${r.counts.sent} in half a second at 20/s`);
+  // The offered rate is an upper bound whatever the machine's load: a send is due only once its
+  // share of the elapsed time has passed, and none starts after the duration.
+  t.ok(r.counts.sent >= 1 && r.counts.sent <= 10, `sent ${r.counts.sent}, at most 20/s x 0.5 s`);
+  t.ok(r.sendSeconds >= 0.5, `sending stopped at the duration (${r.sendSeconds} s), not before`);
   t.equal(r.counts.completed, r.counts.sent);
   await t.rejects(runLoad({ handsets: 0, rate: 1, count: 1, client: l.client, directory: l.handsets }), /handsets must be in 1\.\./);
   await t.rejects(runLoad({ handsets: 1, rate: 1, client: l.client, directory: l.handsets }), /duration or a count/);

@@ -121,10 +121,16 @@ t.test('A sends to B and C; B retrieves and acknowledges; C defers then retrieve
   const readOrig = await until(() => pushesTo(transport, A).find((p) => p.type === 'm-read-orig-ind'), 'read report');
   t.match(readOrig, { messageId: conf.messageId, from: `${B}/TYPE=PLMN`, readStatus: 'read' });
 
-  // Duplicate notifyresp / acknowledge change nothing and report nothing twice.
+  // Duplicate notifyresp / acknowledge change nothing and report nothing twice. A report is a job
+  // written with its state change, before the answer: no new change in the records and no new job
+  // means no report, now or later.
+  const recordsBefore = await gw.store.listRecipients(conf.messageId!);
+  const jobsBefore = await gw.store.countJobs();
   await post(gw, { type: 'm-acknowledge-ind', transactionId: nB.transactionId, mmsVersion: '1.2' }, B);
   await post(gw, { type: 'm-notifyresp-ind', transactionId: nC.transactionId, mmsVersion: '1.2', status: 'retrieved' }, C);
-  await new Promise((r) => setTimeout(r, 300));
+  t.same(await gw.store.listRecipients(conf.messageId!), recordsBefore, 'the repeats changed no recipient record');
+  const jobsAfter = await gw.store.countJobs();
+  t.ok(jobsAfter <= jobsBefore, `and scheduled no job (${jobsBefore} before, ${jobsAfter} after; earlier jobs may finish meanwhile)`);
   t.equal(pushesTo(transport, A).filter((p) => p.type === 'm-delivery-ind').length, 2, 'no duplicate delivery report');
 
   const metrics = await (await fetch(`${gw.url}/metrics`)).text();

@@ -1,12 +1,14 @@
 import t, { type Test } from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decode, encode, type MmsPdu } from '../../protocol/mms/index.js';
 import { DecodeError } from '../../protocol/wsp/index.js';
+import { decodeUserData, Reassembler } from '../../protocol/push/wdp.js';
 import { decodeWspPush } from '../../protocol/push/wsp-push.js';
+import { CONFORMANCE_DIR as dir, requiresConformance } from '../support/requires.js';
 
-const dir = resolve(process.env.MMS_CONFORMANCE_DIR ?? resolve(import.meta.dirname, '../../../shared/conformance'));
 const indexPath = join(dir, 'index.json');
+const skip = requiresConformance();
 
 interface Entry {
   file: string;
@@ -25,6 +27,9 @@ interface Entry {
   undetermined?: string[];
   expect_decode_error?: boolean;
   embedded_mms?: string;
+  udh?: { concat?: { ref: number; total: number; seq: number }; dest_port?: number; src_port?: number; udh_length: number };
+  payload_size?: number;
+  reassembles_to?: string;
   tid?: number;
   body_size?: number;
   content_type_wsp?: string;
@@ -89,7 +94,7 @@ function checkFields(t: Test, pdu: MmsPdu, e: Entry): void {
   }
 }
 
-t.test('conformance corpus', { skip: existsSync(indexPath) ? false : `no corpus at ${dir}` }, async (t) => {
+t.test('conformance corpus', { skip }, async (t) => {
   const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { files: Entry[] };
   let checked = 0;
   for (const e of index.files) {
@@ -134,4 +139,59 @@ t.test('conformance corpus', { skip: existsSync(indexPath) ? false : `no corpus 
   }
   t.comment(`checked ${checked} conformance files from ${dir}`);
   t.ok(checked > 0, 'the corpus is present, so files must have been checked');
+});
+
+t.test("carriers' SMS segments reassemble into the corpus' WSP pushes and decode", { skip }, async (t) => {
+  const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { files: Entry[] };
+  const byFile = new Map(index.files.map((e) => [e.file, e]));
+  const segments = index.files.filter((e) => e.kind === 'sms-user-data');
+  t.ok(segments.length >= 13, `${segments.length} SMS user-data segments in the corpus`);
+  // Each segment's UDH as the index recorded it.
+  for (const e of segments) {
+    const ud = decodeUserData(readFileSync(join(dir, e.file)));
+    const want = e.udh!;
+    t.equal(ud.body.length, e.payload_size, `${e.file}: payload after a ${want.udh_length}-octet UDH`);
+    t.equal(ud.header.ports?.destination, want.dest_port, `${e.file}: destination port`);
+    t.equal(ud.header.ports?.source, want.src_port, `${e.file}: source port`);
+    if (want.concat) t.match(ud.header.concat, { reference: want.concat.ref, total: want.concat.total, sequence: want.concat.seq }, `${e.file}: concatenation`);
+    else t.equal(ud.header.concat, undefined, `${e.file}: not concatenated`);
+  }
+  // Segments of one push, fed in reverse order (a network does not promise order), give the push.
+  const sets = new Map<string, Entry[]>();
+  for (const e of segments) sets.set(e.reassembles_to!, [...(sets.get(e.reassembles_to!) ?? []), e]);
+  t.ok(sets.size >= 7, `${sets.size} pushes`);
+  for (const [wspFile, segs] of sets) {
+    await t.test(wspFile, async (t) => {
+      const reassembler = new Reassembler();
+      const ordered = [...segs].sort((a, b) => (b.udh!.concat?.seq ?? 1) - (a.udh!.concat?.seq ?? 1));
+      let result;
+      for (const [i, e] of ordered.entries()) {
+        result = reassembler.accept('+33600000000', readFileSync(join(dir, e.file)), 0);
+        if (i < ordered.length - 1) t.match(result, { status: 'pending', received: i + 1, total: segs.length }, `after ${e.file}: waiting for the rest`);
+      }
+      if (result?.status !== 'complete') return t.fail(`not reassembled: ${JSON.stringify(result)}`);
+      t.equal(result.datagram.segments, segs.length, 'every segment used');
+      t.equal(result.datagram.ports?.destination, 2948, 'to the WAP Push port');
+      t.same(result.datagram.payload, readFileSync(join(dir, wspFile)), `the bytes of ${wspFile}`);
+      const w = byFile.get(wspFile)!;
+      if (w.expect_decode_error) {
+        t.throws(() => decode(decodeWspPush(result.datagram.payload).body, { strict: true }), DecodeError, 'known malformed: refused');
+        return;
+      }
+      const push = decodeWspPush(result.datagram.payload);
+      t.equal(push.tid, w.tid, 'tid');
+      t.equal(push.body.length, w.body_size, 'body size');
+      if (!w.embedded_mms) {
+        t.not(push.contentType.type, 'application/vnd.wap.mms-message', `not an MMS push (${push.contentType.type})`);
+        return;
+      }
+      t.equal(push.contentType.type, 'application/vnd.wap.mms-message', 'an MMS push');
+      t.same(Buffer.from(push.body), readFileSync(join(dir, w.embedded_mms)), `carries ${w.embedded_mms}`);
+      const mms = byFile.get(w.embedded_mms)!;
+      if (mms.expect_decode_error) {
+        const pdu = decode(push.body);
+        t.ok(pdu.warnings?.length, 'known malformed notification: decoded leniently, with warnings');
+      } else checkFields(t, decode(push.body, { strict: true }), mms);
+    });
+  }
 });

@@ -1,10 +1,11 @@
 import t from 'tap';
 import { encode, MESSAGE_TYPES, type MmsPdu } from '../../protocol/mms/index.js';
 import { httpPostPcap } from '../support/pcap.js';
-import { problems, tsharkAvailable, tsharkVerbose } from '../support/tshark.js';
+import { requiresTshark } from '../support/requires.js';
+import { problems, tsharkVerbose } from '../support/tshark.js';
 import { randomPdu, rng } from './gen.js';
 
-const skip = tsharkAvailable() ? false : 'tshark is not installed (apt-get install tshark)';
+const skip = requiresTshark();
 
 t.test('tshark decodes every message type we encode', { skip }, async (t) => {
   const r = rng(99);
@@ -29,6 +30,8 @@ t.test('tshark decodes every message type we encode', { skip }, async (t) => {
     t.match(pkt, new RegExp(`X-Mms-MMS-Version: ${pdu.mmsVersion!.replace('.', '\\.')}`), `${pdu.type}: version shown`);
     if (pdu.contentLocation) t.ok(pkt.includes(pdu.contentLocation), `${pdu.type}: content location shown`);
     for (const to of pdu.to ?? []) if (/^[\x20-\x7e]+$/.test(to)) t.ok(pkt.includes(`To: ${to}`), `${pdu.type}: To ${to}`);
-    if (pdu.parts) t.ok(pkt.includes(`Number of parts: ${pdu.parts.length}`) || pkt.includes(`Part: ${pdu.parts.length}`) || (pkt.match(/Part: /g)?.length ?? 0) >= 1, `${pdu.type}: parts shown`);
+    // Every part, in order, with its content type: no more, no fewer.
+    const shown = [...pkt.matchAll(/^\s*Part: (\d+), content-type: (\S+)/gm)].map((m) => `${m[1]} ${m[2]!.toLowerCase()}`);
+    t.same(shown, (pdu.parts ?? []).map((p, k) => `${k + 1} ${p.contentType.type.toLowerCase()}`), `${pdu.type}: parts shown`);
   });
 });

@@ -5,16 +5,19 @@
  */
 import t from 'tap';
 import { Redis } from 'ioredis';
+import { redisForTests } from '../support/redis.js';
 import { SmscSimulator } from '../../src/smsc-sim/simulator.js';
 import type { RecipientRecord } from '../../src/records/model.js';
 import { assertFreshBuild, dropPrefix, postPdu, sendReq, startNode, uniquePrefix, waitFor } from './nodes.js';
 
-const REDIS = 'redis://127.0.0.1:6379';
+// The Redis on 127.0.0.1:6379 (.ci/run starts it), else one of the test's own.
+const { server: redisServer, skip } = await redisForTests();
+const REDIS = redisServer?.url ?? '';
 const MESSAGES = 60;
 const PARALLEL = 6;
 const KILL_AFTER = 20;
 
-t.test('node A killed mid-burst: node B notifies everything A accepted', async (t) => {
+t.test('node A killed mid-burst: node B notifies everything A accepted', { skip }, async (t) => {
   assertFreshBuild();
   const prefix = uniquePrefix('kill-node');
   const admin = new Redis(REDIS);
@@ -83,6 +86,11 @@ t.test('node A killed mid-burst: node B notifies everything A accepted', async (
     async () => (await records()).filter((r) => r.state === 'notified').length === accepted.size,
     45_000,
   ).catch(() => undefined);
+  // Every job A held is settled before the states are judged: a duplicate run that came late
+  // would otherwise go unseen.
+  const pending = async () => ((await admin.call('XPENDING', `${prefix}{g}:jobstream`, 'workers')) as [number, ...unknown[]])[0];
+  await waitFor('no job pending', async () => (await pending()) === 0, 30_000).catch(() => undefined);
+  t.equal(await pending(), 0, "no job is left pending: B settled A's");
   const recs = await records();
   t.equal(recs.length, accepted.size, 'every accepted message is stored');
   const notNotified = recs.filter((r) => r.state !== 'notified').map((r) => `${r.address}:${r.state}`);
@@ -93,8 +101,6 @@ t.test('node A killed mid-burst: node B notifies everything A accepted', async (
   const extraPushes = [...accepted.keys()].reduce((n, to) => n + (pushesTo.get(to) ?? 0) - 1, 0);
   t.comment(`${extraPushes} duplicate pushes (A pushed, then died before recording it; at-least-once)`);
 
-  const pendingNow = (await admin.call('XPENDING', `${prefix}{g}:jobstream`, 'workers')) as [number, ...unknown[]];
-  t.equal(pendingNow[0], 0, "no job is left pending: B settled A's");
   t.ok(
     b.logs.some((l) => l.msg === 'notification pushed' && [...accepted.values()].includes(String(l.msgId))),
     'node B pushed notifications for messages node A accepted',

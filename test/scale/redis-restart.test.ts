@@ -8,13 +8,14 @@ import t from 'tap';
 import { Redis } from 'ioredis';
 import { SmscSimulator } from '../../src/smsc-sim/simulator.js';
 import type { RecipientRecord } from '../../src/records/model.js';
+import { requires } from '../support/requires.js';
 import { RedisServer, assertFreshBuild, postPdu, sendReq, sleep, startNode, uniquePrefix, waitFor, type NodeProcess } from './nodes.js';
 
 const MESSAGES = 80;
 const PARALLEL = 4;
 const RESTART_AFTER = 20;
 
-t.test('Redis restarting under load loses no accepted message', { skip: !RedisServer.available() && 'no redis-server binary' }, async (t) => {
+t.test('Redis restarting under load loses no accepted message', { skip: requires('redis', !RedisServer.available() && 'no redis-server binary') }, async (t) => {
   assertFreshBuild();
   const dir = t.testdir({ a: {}, b: {}, redis: {} });
   const redis = await RedisServer.start(`${dir}/redis`);

@@ -25,7 +25,7 @@ export function linkConfig(port: number, over: Partial<SmscLinkConfig> = {}): Sm
 }
 
 /** Resolves when `cond` holds, polling; rejects after `ms` with `what`. */
-export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+export async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -38,7 +38,7 @@ export async function boundLink(t: Test, cfg: SmscLinkConfig): Promise<SmscLink>
   const link = new SmscLink(cfg);
   link.start();
   t.teardown(() => link.stop());
-  await until(() => link.up, `link ${cfg.name} to bind`);
+  await until(() => link.up, `link ${cfg.name} to bind`, 15_000);
   return link;
 }
 

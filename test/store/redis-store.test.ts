@@ -8,11 +8,11 @@ import { openStore } from '../../src/store/open.js';
 import { connectRedis } from '../../src/store/redis-connect.js';
 import { RedisStore, type RedisStoreOptions } from '../../src/store/redis-store.js';
 import { sampleMessage, storeContract } from './contract.js';
-import { deleteKeys, findRedis } from '../support/redis.js';
+import { deleteKeys, redisForTests } from '../support/redis.js';
 
-const server = await findRedis();
+const { server, skip } = await redisForTests();
 if (!server) {
-  t.test('RedisStore', { skip: 'no Redis on 127.0.0.1:6379 and no redis-server binary to start one' }, () => undefined);
+  t.test('RedisStore', { skip }, () => undefined);
 } else {
   const runPrefix = `mmsc-test:${process.pid}-${randomBytes(4).toString('hex')}:`;
   const admin = new Redis(server.url);
@@ -238,7 +238,7 @@ if (!server) {
     const { message, recipients } = sampleMessage(1);
     // A key of the wrong type where the recipient record goes makes the records script fail.
     await admin.set(`${runPrefix}${n}:{g}:r:${recipients[0]!.id}`, 'not a hash');
-    await t.rejects(store.createMessage(message, Buffer.from('x'), recipients, [{ type: 'notify', dueAt: 0, payload: {} }]));
+    await t.rejects(store.createMessage(message, Buffer.from('x'), recipients, [{ type: 'notify', dueAt: 0, payload: {} }]), { message: /^WRONGTYPE/ }, 'the records script fails on the planted key');
     t.equal(await store.getMessage(message.id), undefined, 'message removed again');
     t.equal(await store.getBody(message.id), undefined, 'body removed again');
   });

@@ -1,3 +1,5 @@
+import { connect, createServer, type Socket } from 'node:net';
+
 /**
  * Minimal pcap writer for interop tests: wraps payloads in Ethernet/IPv4/TCP (or UDP) frames so that
  * tshark's own dissectors (HTTP -> MMSE, SMPP, WSP) decode what we emit.
@@ -91,4 +93,70 @@ export function httpPostPcap(bodies: Buffer[], contentType = 'application/vnd.wa
     }
   });
   return pcapFile(frames);
+}
+
+/**
+ * A TCP relay between a client and `targetPort` that records both directions as they pass, so a
+ * test can hand tshark exactly the bytes that went over the wire (no live capture, no race with a
+ * capture process starting). `pcap()` writes each connection as a TCP stream: handshake, every
+ * chunk read as one segment with running sequence numbers, so tshark reassembles PDUs that span
+ * chunks as it would on a real capture.
+ */
+export async function recordingProxy(targetPort: number): Promise<{ port: number; pcap(): Buffer; close(): Promise<void> }> {
+  type Chunk = { fromClient: boolean; data: Buffer };
+  const conns: Array<{ cport: number; chunks: Chunk[] }> = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const rec = { cport: 30000 + conns.length, chunks: [] as Chunk[] };
+    conns.push(rec);
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.on('data', (d: Buffer) => {
+      rec.chunks.push({ fromClient: true, data: d });
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      rec.chunks.push({ fromClient: false, data: d });
+      client.write(d);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    pcap() {
+      const frames: Buffer[] = [];
+      for (const c of conns) {
+        let cseq = 1000;
+        let sseq = 5000;
+        frames.push(tcpFrame({ srcPort: c.cport, dstPort: targetPort, seq: cseq - 1, ack: 0, flags: 0x02, payload: Buffer.alloc(0) }));
+        frames.push(tcpFrame({ srcPort: targetPort, dstPort: c.cport, seq: sseq - 1, ack: cseq, flags: 0x12, payload: Buffer.alloc(0) }));
+        for (const ch of c.chunks) {
+          // Frames of at most 1400 octets, as a 1500-octet MTU would cut them.
+          for (let off = 0; off < ch.data.length; off += 1400) {
+            const payload = ch.data.subarray(off, off + 1400);
+            if (ch.fromClient) {
+              frames.push(tcpFrame({ srcPort: c.cport, dstPort: targetPort, seq: cseq, ack: sseq, flags: 0x18, payload }));
+              cseq += payload.length;
+            } else {
+              frames.push(tcpFrame({ srcPort: targetPort, dstPort: c.cport, seq: sseq, ack: cseq, flags: 0x18, payload }));
+              sseq += payload.length;
+            }
+          }
+        }
+      }
+      return pcapFile(frames);
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import tap from 'tap';
+import { requires } from './requires.js';
 
 /** The Redis on 127.0.0.1:6379, else a throw-away redis-server on a free port, else undefined. */
 export async function findRedis(): Promise<{ url: string; child?: ChildProcess } | undefined> {
@@ -51,4 +53,18 @@ export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
     cursor = next;
     if (keys.length) await client.del(...keys);
   } while (cursor !== '0');
+}
+
+/**
+ * findRedis() for a test file, with tap's `skip` option: the recognised "requires: redis" reason
+ * when there is none (a failure in CI, see requires.ts). A server this started is stopped when the
+ * file's tests end.
+ */
+export async function redisForTests(): Promise<{ server: { url: string; child?: ChildProcess } | undefined; skip: string | false }> {
+  const server = await findRedis();
+  if (server?.child) {
+    const child = server.child;
+    tap.teardown(() => void child.kill());
+  }
+  return { server, skip: requires('redis', !server && 'no Redis on 127.0.0.1:6379 and no redis-server binary to start one') };
 }

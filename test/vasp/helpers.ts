@@ -26,6 +26,10 @@ export function bearer(id: string): string {
   return `Bearer ${API_KEY}-${id}`;
 }
 
+/**
+ * A gateway with the VASP account TNN and a recording push transport. `clock` replaces the wall
+ * clock (limits, store, jobs): tests of per-second limits move it instead of sleeping.
+ */
 export async function vaspGateway(t: Test, tweak?: (c: GatewayConfig) => void, clock?: () => number): Promise<{ gw: Gateway; transport: RecordingTransport }> {
   const config = defaultConfig();
   config.dataDir = t.testdir({});

@@ -3,11 +3,11 @@ import t from 'tap';
 import { Redis } from 'ioredis';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { VaspLimits } from '../../src/vasp/limits.js';
-import { findRedis } from '../support/redis.js';
+import { redisForTests } from '../support/redis.js';
 
-const server = await findRedis();
+const { server, skip } = await redisForTests();
 if (!server) {
-  t.test('shared throughput limit', { skip: 'no Redis on 127.0.0.1:6379 and no redis-server binary to start one' }, () => undefined);
+  t.test('shared throughput limit', { skip }, () => undefined);
 } else {
   t.test('two nodes on one Redis together admit the VASP tps, not twice it', async (t) => {
     const prefix = `mmsc-test:limits:${process.pid}-${randomBytes(4).toString('hex')}:`;

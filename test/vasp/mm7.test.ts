@@ -152,11 +152,17 @@ t.test('malformed requests: SOAP fault with RSErrorRsp, in the namespace when on
 });
 
 t.test('sending rules: E.164 normalisation, opt-out per recipient, throughput and daily quota', async (t) => {
-  const { gw } = await vaspGateway(t, (c) => {
-    c.vasp.defaultCountryCode = '44';
-    c.vasp.optOut = ['+447700900002'];
-    c.vasp.accounts = [account('TNN', { tps: 3, dailyQuota: 5 })];
-  });
+  // The limits' clock stands still unless moved: no request lands in another second by accident.
+  let now = Date.parse('2026-11-23T10:00:00.100Z');
+  const { gw } = await vaspGateway(
+    t,
+    (c) => {
+      c.vasp.defaultCountryCode = '44';
+      c.vasp.optOut = ['+447700900002'];
+      c.vasp.accounts = [account('TNN', { tps: 3, dailyQuota: 5 })];
+    },
+    () => now,
+  );
   const a = await postMm7(gw, submit(['07700 900001', '+44 7700 900002', '0044-7700-900001', 'abc']));
   t.match(rsp(a), { status: { code: 1100 } });
   t.match(rsp(a).status.details, /\+44 7700 900002: opted-out/);
@@ -173,11 +179,14 @@ t.test('sending rules: E.164 normalisation, opt-out per recipient, throughput an
   // 3 recipients used of a bucket of 3 per second: the next one waits.
   const throttled = await postMm7(gw, submit(['+447700900004']));
   t.match(rsp(throttled), { status: { code: 4006 } });
-  t.ok(Number(throttled.headers.get('retry-after')) >= 1);
-  await new Promise((r) => setTimeout(r, 1100));
+  t.equal(throttled.headers.get('retry-after'), '1');
+  // Two recipients need two tokens: 667 ms at 3 per second.
+  now += 600;
+  t.match(rsp(await postMm7(gw, submit(['+447700900004', '+447700900005']))), { status: { code: 4006 } }, 'not yet refilled 600 ms later');
+  now += 100;
   const ok = await postMm7(gw, submit(['+447700900004', '+447700900005']));
-  t.match(rsp(ok), { status: { code: 1000 } }, 'the bucket refilled');
-  await new Promise((r) => setTimeout(r, 1100));
+  t.match(rsp(ok), { status: { code: 1000 } }, 'the bucket refilled enough 700 ms later');
+  now += 1000;
   const over = await postMm7(gw, submit(['+447700900006']));
   t.match(rsp(over), { status: { code: 4007 } }, 'daily quota of 5 used up');
   t.match(rsp(over).status.details, /daily quota/);
@@ -204,7 +213,10 @@ t.test('a SubmitReq repeated with its TransactionID (SubmitRsp lost) gets the fi
   t.match(rsp(over), { status: { code: 4007 } }, 'quota used by the two messages, not by the repeat');
 
   await until(() => (transport.pushes.some((p) => p.destination === '+447700900002') ? true : undefined), 'notification of the second message');
-  await new Promise((r) => setTimeout(r, 200));
+  // Delivery records are written with the message, before the SubmitRsp: two records in all means
+  // the repeat made none, so no notification of it can come later either.
+  const counts = await gw.store.stateCounts();
+  t.equal(Object.values(counts).reduce((a, b) => a + (b ?? 0), 0), 2, 'two delivery records: none for the repeat');
   t.equal(transport.pushes.filter((p) => p.destination === '+447700900001').length, 1, 'one notification for the repeated request');
   t.match(await (await fetch(`${gw.url}/metrics`)).text(), /mmsc_retransmissions_total\{pdu="mm7-submit"\} 1/);
 });

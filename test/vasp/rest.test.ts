@@ -154,9 +154,15 @@ t.test('idempotency key: a retry returns the first answer, a different request w
 });
 
 t.test('auth, ownership, validation, limits, OpenAPI', async (t) => {
-  const { gw } = await vaspGateway(t, (c) => {
-    c.vasp.accounts = [account('TNN', { tps: 2 }), account('OTHER', { shortCodes: ['777'] })];
-  });
+  // A clock that stands still: the throughput bucket refills only when the test moves it.
+  let now = Date.parse('2026-11-23T10:00:00.100Z');
+  const { gw } = await vaspGateway(
+    t,
+    (c) => {
+      c.vasp.accounts = [account('TNN', { tps: 2 }), account('OTHER', { shortCodes: ['777'] })];
+    },
+    () => now,
+  );
   t.equal((await api(gw, 'POST', '/messages', { json: { to: ['+15550005001'], text: 'x' }, auth: null })).status, 401);
   t.equal((await api(gw, 'POST', '/messages', { json: { to: ['+15550005001'], text: 'x' }, auth: 'Bearer nope' })).status, 401);
   const sent = await api(gw, 'POST', '/messages', { json: { to: ['+15550005001'], text: 'x' } });
@@ -176,7 +182,11 @@ t.test('auth, ownership, validation, limits, OpenAPI', async (t) => {
   const burst = await api(gw, 'POST', '/messages', { json: { to: ['+15550005002', '+15550005003'], text: 'x' } });
   t.equal(burst.status, 429, 'throughput limit');
   t.equal(burst.body!.error, 'throughput-limit');
-  t.ok(Number(burst.headers.get('retry-after')) >= 1);
+  t.equal(burst.headers.get('retry-after'), '1');
+  now += 400; // 1 token + 0.8: still short of two
+  t.equal((await api(gw, 'POST', '/messages', { json: { to: ['+15550005002', '+15550005003'], text: 'x' } })).status, 429, 'not refilled 400 ms later');
+  now += 100;
+  t.equal((await api(gw, 'POST', '/messages', { json: { to: ['+15550005002', '+15550005003'], text: 'x' } })).status, 202, 'refilled 500 ms later');
 
   const doc = await api(gw, 'GET', '/openapi.json', { auth: null });
   t.equal(doc.status, 200);

@@ -15,7 +15,7 @@ import { LmdbStore } from '../../src/store/lmdb-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/types.js';
 import { placeInHistory, webhookJobsFor, WEBHOOK_JOB } from '../../src/vasp/events.js';
-import { deleteKeys, findRedis } from '../support/redis.js';
+import { deleteKeys, redisForTests } from '../support/redis.js';
 
 const HOUR = 3_600_000;
 
@@ -177,9 +177,9 @@ scenarios(t, 'embedded store', async (t, clock) => {
   return store;
 });
 
-const server = await findRedis();
+const { server, skip } = await redisForTests();
 if (!server) {
-  t.test('Redis store', { skip: 'no Redis on 127.0.0.1:6379 and no redis-server binary to start one' }, () => undefined);
+  t.test('Redis store', { skip }, () => undefined);
 } else {
   const prefix = `mmsc-test:events-${process.pid}-${randomBytes(4).toString('hex')}:`;
   let n = 0;

@@ -13,7 +13,7 @@ import { type GatewayConfig } from '../../src/config/index.js';
 import type { Gateway } from '../../src/gateway.js';
 import { RecordingTransport } from '../../src/relay/transport.js';
 import { webhookSignature } from '../../src/vasp/reports.js';
-import { deleteKeys, findRedis } from '../support/redis.js';
+import { deleteKeys, redisForTests } from '../support/redis.js';
 import { account, bearer, smppVaspGateway, until, vaspGateway } from './helpers.js';
 import { receiver, type Received } from './receiver.js';
 
@@ -205,8 +205,8 @@ t.test('events: unknown names and events without a webhook URL are refused; mult
   t.match(states, [{ state: 'notified' }, { state: 'cancelled', previousState: 'notified' }]);
 });
 
-const server = await findRedis();
-t.test('on Redis: the events of a REST send reach the webhook, signed and in sequence', { skip: !server && 'no Redis' }, async (t) => {
+const { server, skip } = await redisForTests();
+t.test('on Redis: the events of a REST send reach the webhook, signed and in sequence', { skip }, async (t) => {
   const prefix = `mmsc-test:wh-${process.pid}-${randomBytes(4).toString('hex')}:`;
   t.teardown(async () => {
     const admin = new Redis(server!.url);
