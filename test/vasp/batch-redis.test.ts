@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { account, bearer, until, vaspGateway } from './helpers.js';
-import { deleteKeys, findRedis } from '../support/redis.js';
-import { requires } from '../support/requires.js';
+import { deleteKeys, redisForTests } from '../support/redis.js';
 
-const server = await findRedis();
+const { server, skip } = await redisForTests();
 if (!server) {
-  t.test('campaigns on Redis', { skip: requires('redis', 'no Redis on 127.0.0.1:6379 and no redis-server binary to start one') }, () => undefined);
+  t.test('campaigns on Redis', { skip }, () => undefined);
 } else {
   t.test('two nodes on one Redis share a scheduled batch: each recipient released and notified once', async (t) => {
     const prefix = `mmsc-test:batch:${process.pid}-${randomBytes(4).toString('hex')}:`;
