@@ -499,7 +499,8 @@ export class BatchService {
       if (raw[k]) stored.set(m.stored, { contentType: m.contentType, data: raw[k]!, ...(m.name ? { name: m.name } : {}) });
     });
     c = { variants, stored };
-    if (this.compiled.size >= 50) this.compiled.delete(this.compiled.keys().next().value!);
+    // Bounded: each entry holds a batch's stored media (up to vasp.media.maxItems x maxBytes).
+    if (this.compiled.size >= 10) this.compiled.delete(this.compiled.keys().next().value!);
     this.compiled.set(meta.id, c);
     return c;
   }
@@ -509,7 +510,8 @@ export class BatchService {
     let p = this.fetched.get(key);
     if (!p) {
       p = this.fetch(url, contentType).catch((e: Error) => e);
-      if (this.fetched.size >= 1000) this.fetched.delete(this.fetched.keys().next().value!);
+      // Bounded (each entry up to vasp.media.maxBytes): a list with more distinct URLs than this fetches some again.
+      if (this.fetched.size >= 100) this.fetched.delete(this.fetched.keys().next().value!);
       this.fetched.set(key, p);
     }
     return p;
