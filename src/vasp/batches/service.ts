@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/index.js';
 import type { QuietHours, VaspAccount, WebhookEvent } from '../../config/vasp.js';
@@ -505,16 +506,47 @@ export class BatchService {
     return c;
   }
 
-  private fetchOnce(batchId: string, url: string, contentType?: string): Promise<MediaInput | Error> {
-    const key = `${batchId} ${url}`;
+  /**
+   * Media of a templated URL, fetched once per distinct URL and batch: kept in the store's cache
+   * (so other nodes and a restarted one reuse it; a failure is remembered for 10 minutes) behind a
+   * small per-node map of fetches in flight or recent.
+   */
+  private fetchOnce(meta: BatchMeta, url: string, contentType?: string): Promise<MediaInput | Error> {
+    const key = `${meta.id} ${url}`;
     let p = this.fetched.get(key);
     if (!p) {
-      p = this.fetch(url, contentType).catch((e: Error) => e);
-      // Bounded (each entry up to vasp.media.maxBytes): a list with more distinct URLs than this fetches some again.
+      p = this.fetchShared(meta, url, contentType);
+      // Bounded (each entry up to vasp.media.maxBytes); what falls out is read from the store again.
       if (this.fetched.size >= 100) this.fetched.delete(this.fetched.keys().next().value!);
       this.fetched.set(key, p);
     }
     return p;
+  }
+
+  private async fetchShared(meta: BatchMeta, url: string, contentType?: string): Promise<MediaInput | Error> {
+    const ck = `${meta.id}:${createHash('sha256').update(url).digest('base64url')}`;
+    const cached = await this.d.store.cacheGet('bmedia', ck);
+    if (cached) {
+      const n = cached.readUInt16BE(0);
+      const head = JSON.parse(cached.subarray(2, 2 + n).toString('utf8')) as { contentType?: string; name?: string; error?: string };
+      if (head.error) return new Error(head.error);
+      return { contentType: head.contentType!, data: cached.subarray(2 + n), ...(head.name ? { name: head.name } : {}) };
+    }
+    const pack = (head: object, data: Uint8Array = Buffer.alloc(0)): Buffer => {
+      const h = Buffer.from(JSON.stringify(head));
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(h.length);
+      return Buffer.concat([len, h, data]);
+    };
+    try {
+      const m = await this.fetch(url, contentType);
+      await this.d.store.cacheSet('bmedia', ck, pack({ contentType: m.contentType, ...(m.name ? { name: m.name } : {}) }, m.data), Math.max(1, meta.expiresAt - this.now()));
+      return m;
+    } catch (e) {
+      const err = e as Error;
+      await this.d.store.cacheSet('bmedia', ck, pack({ error: err.message.slice(0, 300) }), 10 * 60_000).catch(() => undefined);
+      return err;
+    }
   }
 
   /**
@@ -579,7 +611,7 @@ export class BatchService {
           }
           const url = render(m.url, context).trim();
           if (!/^https?:\/\//i.test(url)) throw new RenderError('template', `media URL "${url.slice(0, 100)}" is not http(s)`);
-          const got = await this.fetchOnce(meta.id, url, m.contentType);
+          const got = await this.fetchOnce(meta, url, m.contentType);
           if (got instanceof Error) throw Object.assign(new Error(got.message), { mediaFetch: true });
           media.push(m.name ? { ...got, name: m.name } : got);
         }
