@@ -336,6 +336,8 @@ t.test('funnel: a retrieval that overtook its notification write still counts th
   t.same(funnelDeltas(rec(['accepted', 'fallback-sms', 'retrieved']), 'fallback-sms', 'retrieved'), { retrieved: 1 });
   t.same(funnelDeltas(rec(['accepted', 'notified', 'acknowledged']), 'notified', 'acknowledged'), { acknowledged: 1, retrieved: 1 });
   t.same(funnelDeltas(rec(['accepted', 'notified', 'retrieved', 'acknowledged']), 'retrieved', 'acknowledged'), { acknowledged: 1 });
+  t.same(funnelDeltas(rec(['accepted', 'retrieved', 'acknowledged']), 'retrieved', 'acknowledged'), { acknowledged: 1 }, 'the retrieval counted notified already');
+  t.same(funnelDeltas(rec(['accepted', 'acknowledged']), 'accepted', 'acknowledged'), { acknowledged: 1, retrieved: 1, notified: 1 });
   t.same(funnelDeltas(rec(['accepted', 'notified', 'notified']), 'notified', 'notified'), undefined, 'a re-notification adds nothing');
   t.same(funnelDeltas(rec(['accepted', 'notified', 'unreachable']), 'notified', 'unreachable'), { 'failed:unreachable': 1 });
 });

@@ -98,7 +98,8 @@ export function funnelDeltas(record: RecipientRecord, from: RecipientState, to: 
     case 'retrieved':
       return { retrieved: 1, ...reached() };
     case 'acknowledged':
-      return { acknowledged: 1, ...(seen('retrieved') ? {} : { retrieved: 1 }), ...reached() };
+      // A recorded retrieval counted what it proved itself (notified included).
+      return seen('retrieved') ? { acknowledged: 1 } : { acknowledged: 1, retrieved: 1, ...reached() };
     case 'forwarded':
       return { forwarded: 1 };
     case 'cancelled':
