@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp, type HealthSource } from './app.js';
+import { buildAdminApp, buildApp, type AppPlugin, type HealthSource } from './app.js';
 import type { GatewayConfig } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { PushTransport } from './relay/transport.js';
@@ -42,6 +42,10 @@ export interface Gateway {
   vasp: Vasp;
   /** Base URL the HTTP server listens on. */
   url: string;
+  /** The admin listener (/metrics, /healthz, /readyz, admin API) when `http.admin.port` is set. */
+  adminApp?: FastifyInstance;
+  /** Base URL of the admin listener, when there is one. */
+  adminUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -127,11 +131,26 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     { plugin: vasp.plugin },
     { plugin: webViewRoutes({ relay, webPath: config.adapt.webPath, maxInputPixels: config.adapt.images.maxInputPixels }) },
   ];
-  const app = buildApp({ config, logger, metrics, store, health, plugins });
+  // The admin listener's plugins (admin API, console) go here; /healthz, /readyz and /metrics come first.
+  const adminPlugins: AppPlugin[] = [];
+  const withAdmin = config.http.admin.port !== undefined;
+  const draining = { value: false };
+  const app = buildApp({ config, logger, metrics, store, health, plugins, draining, opsRoutes: !withAdmin });
   await app.listen({ host: config.http.host, port: config.http.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.http.port;
-  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+  const url = listeningUrl(app, config.http.host);
+  let adminApp: FastifyInstance | undefined;
+  let adminUrl: string | undefined;
+  if (withAdmin) {
+    adminApp = buildAdminApp({ config, logger, metrics, store, health, draining, plugins: adminPlugins });
+    try {
+      await adminApp.listen({ host: config.http.admin.host, port: config.http.admin.port });
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
+    adminUrl = listeningUrl(adminApp, config.http.admin.host);
+    logger.info({ url: adminUrl }, 'admin listener: /metrics, /healthz and /readyz are served here, not on the public port');
+  }
   const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
   vasp.batches.publicUrl = publicUrl;
   const mm1Notifier = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
@@ -160,13 +179,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     transport,
     vasp,
     url,
+    adminApp,
+    adminUrl,
     stop() {
       stopped ??= (async () => {
         clearInterval(sweeper);
-        app.draining.value = true;
+        draining.value = true;
         // Stop accepting; in-flight requests finish (bounded by the grace period).
-        const grace = setTimeout(() => app.server.closeAllConnections?.(), config.http.shutdownGraceMs);
-        await app.close();
+        const grace = setTimeout(() => {
+          app.server.closeAllConnections?.();
+          adminApp?.server.closeAllConnections?.();
+        }, config.http.shutdownGraceMs);
+        await Promise.all([app.close(), adminApp?.close()]);
         clearTimeout(grace);
         await runner!.stop(config.http.shutdownGraceMs);
         await vasp.batches.flush();
@@ -178,4 +202,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
   return gateway;
+}
+
+/** `http://host:port` of a listening app; the wildcard addresses are reached on loopback. */
+function listeningUrl(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }

@@ -21,6 +21,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.log.level });
+  // The reason of a crash as a fatal line (written synchronously, see logDestination), not only as
+  // a stack on stderr; process.exit then flushes the lines still queued.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception: exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled promise rejection: exiting');
+    process.exit(1);
+  });
   const gateway = await startGateway({ config, logger });
   let stopping = false;
   const stop = (signal: string) => {

@@ -16,6 +16,10 @@ export interface Metrics {
   jobDuration: Histogram<'type'>;
   /** Reports and webhooks to VASPs abandoned after their last retry, by job type. */
   vaspGiveUps: Counter<'type'>;
+  /** Requests cut off by the HTTP guard: body-idle, body-slow, buffer-cap. */
+  httpDropped: Counter<'reason'>;
+  /** Octets of request bodies held in memory for unfinished requests (capped by http.maxBufferedBytes). */
+  bufferedBytes: Gauge;
 }
 
 export function createMetrics(opts: { stateCounts?: () => Promise<Partial<Record<RecipientState, number>>>; jobCount?: () => Promise<number>; defaults?: boolean } = {}): Metrics {
@@ -44,6 +48,13 @@ export function createMetrics(opts: { stateCounts?: () => Promise<Partial<Record
     jobs: new Counter({ name: 'mmsc_jobs_total', help: 'Jobs run, by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] }),
     jobDuration: new Histogram({ name: 'mmsc_job_duration_seconds', help: 'Job handler latency', labelNames: ['type'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [registry] }),
     vaspGiveUps: new Counter({ name: 'mmsc_vasp_reports_given_up_total', help: 'MM7 reports and webhooks to VASPs given up after their last retry, by job type', labelNames: ['type'], registers: [registry] }),
+    httpDropped: new Counter({
+      name: 'mmsc_http_requests_dropped_total',
+      help: 'Requests cut off before they were complete: body-idle (no octet for http.bodyIdleTimeoutMs), body-slow (below http.minBodyRate), buffer-cap (http.maxBufferedBytes reached)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    bufferedBytes: new Gauge({ name: 'mmsc_http_buffered_request_bytes', help: 'Octets of request bodies held in memory for unfinished requests', registers: [registry] }),
   };
   if (opts.stateCounts) {
     const stateCounts = opts.stateCounts;

@@ -8,6 +8,7 @@ import { VASP_CONFIG_RULE, checkVaspAccounts, defaultVaspConfig, type VaspConfig
 export { ConfigError } from './schema.js';
 
 export type FromMismatchPolicy = 'overwrite' | 'refuse';
+export type MsisdnConflictPolicy = 'refuse' | 'prefer-first';
 
 export interface Mm1Config {
   /** Path handsets POST PDUs to (m-send-req, m-notifyresp-ind, ...). `/` also accepts them. */
@@ -19,9 +20,20 @@ export interface Mm1Config {
   maxRecipients: number;
   /** Media types accepted in parts; '*' accepts any. Matched case-insensitively, 'image/*' style allowed. */
   allowedContentTypes: string[];
-  /** Request headers carrying the authenticated subscriber number, first match wins. */
+  /**
+   * Request headers carrying the authenticated subscriber number, in order of precedence: put the
+   * header your trusted proxy sets first (better: list only that one).
+   */
   msisdnHeaders: string[];
-  /** Peers (IP or CIDR) whose MSISDN headers are believed: the WAP gateway / GGSN / proxy. */
+  /**
+   * Two MSISDN headers (or two values of one) naming different numbers: 'refuse' the request as
+   * sending-address-unresolved, or take the first by `msisdnHeaders` order ('prefer-first'). Logged either way.
+   */
+  msisdnConflict: MsisdnConflictPolicy;
+  /**
+   * Peers (IP or CIDR) whose MSISDN headers are believed: the WAP gateway / GGSN / proxy. Unless
+   * `allowClientFrom` is on, MM1 POSTs from any other peer are refused (HTTP 403) before their body is read.
+   */
   trustedProxies: string[];
   /** What to do when the From in the PDU contradicts the authenticated MSISDN. */
   fromMismatch: FromMismatchPolicy;
@@ -67,6 +79,29 @@ export interface HttpConfig {
   publicUrl: string;
   /** Grace period for in-flight requests on shutdown. */
   shutdownGraceMs: number;
+  /** Time a client has to send the request line and headers, from the connection or the previous request (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** Time a whole request (headers and body) may take to arrive (Node's requestTimeout). */
+  requestTimeoutMs: number;
+  /** A request body from which no octet arrives for this long is dropped (408, connection closed). */
+  bodyIdleTimeoutMs: number;
+  /**
+   * Octets per second a request body must average once it has been arriving for
+   * `bodyIdleTimeoutMs`; slower bodies are dropped (408, connection closed). 0 = no minimum.
+   */
+  minBodyRate: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /**
+   * Octets of request bodies held in memory for unfinished requests, all requests together; a request
+   * that would go past it is answered 503 and its connection closed.
+   */
+  maxBufferedBytes: number;
+  /**
+   * A second listener for /metrics, /healthz, /readyz (and the admin API): when `port` is set they
+   * leave the public port. Absent port = no admin listener; 0 = any free port (tests).
+   */
+  admin: { port?: number; host: string };
 }
 
 /** Content adaptation of retrievals (issue 6; docs/architecture.md "Content adaptation"). */
@@ -138,7 +173,19 @@ const DAY = 86_400;
 
 export function defaultConfig(): GatewayConfig {
   return {
-    http: { host: '0.0.0.0', port: 8080, publicUrl: '', shutdownGraceMs: 10_000 },
+    http: {
+      host: '0.0.0.0',
+      port: 8080,
+      publicUrl: '',
+      shutdownGraceMs: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 300_000,
+      bodyIdleTimeoutMs: 20_000,
+      minBodyRate: 500,
+      keepAliveTimeoutMs: 65_000,
+      maxBufferedBytes: 128 * 1024 * 1024,
+      admin: { host: '127.0.0.1' },
+    },
     dataDir: './data',
     store: { commitWindowMs: 0 },
     adapt: {
@@ -160,8 +207,11 @@ export function defaultConfig(): GatewayConfig {
       maxMessageSize: 1_048_576,
       maxRecipients: 50,
       allowedContentTypes: ['*'],
-      msisdnHeaders: ['x-msisdn', 'x-wap-network-client-msisdn', 'x-nokia-msisdn', 'x-up-calling-line-id'],
-      trustedProxies: ['127.0.0.0/8', '::1/128'],
+      // Kannel's (and Mbuni's) header first: the one a WAP gateway sets, where X-MSISDN may come from the client.
+      msisdnHeaders: ['x-wap-network-client-msisdn', 'x-msisdn', 'x-nokia-msisdn', 'x-up-calling-line-id'],
+      msisdnConflict: 'refuse',
+      // What `npm start` on one machine needs: the emulator and a local WAP gateway, not all of 127.0.0.0/8.
+      trustedProxies: ['127.0.0.1/32', '::1/128'],
       fromMismatch: 'overwrite',
       allowClientFrom: false,
       msisdnCountryPrefix: '',
@@ -193,6 +243,13 @@ const SCHEMA: Rule = obj({
     port: int(0, 65535),
     publicUrl: str({ pattern: /^$|^https?:\/\/[^\s%]+[^/\s%]$/, hint: 'http(s)://host[:port][/path], no trailing slash, no %' }),
     shutdownGraceMs: int(0, 600_000),
+    headersTimeoutMs: int(100, 600_000),
+    requestTimeoutMs: int(100, 3_600_000),
+    bodyIdleTimeoutMs: int(50, 600_000),
+    minBodyRate: int(0, 100 * 1024 * 1024),
+    keepAliveTimeoutMs: int(100, 3_600_000),
+    maxBufferedBytes: int(64 * 1024, 64 * 1024 * 1024 * 1024),
+    admin: obj({ port: opt(int(0, 65535)), host: str({ pattern: /^[0-9A-Za-z.:-]+$/, hint: 'an IP address or host name' }) }),
   }),
   dataDir: str(),
   store: obj({ commitWindowMs: int(0, 100) }),
@@ -216,6 +273,7 @@ const SCHEMA: Rule = obj({
     maxRecipients: int(1, 10_000),
     allowedContentTypes: arr(str({ pattern: /^(\*|[a-z0-9!#$&^_.+-]+\/(\*|[a-z0-9!#$&^_.+-]+))$/i, hint: 'type/subtype, type/* or *' })),
     msisdnHeaders: arr(str({ pattern: /^[a-z0-9-]+$/i })),
+    msisdnConflict: str({ oneOf: ['refuse', 'prefer-first'] }),
     trustedProxies: arr(str({ pattern: /^[0-9a-f:.]+(\/\d{1,3})?$/i, hint: 'an IP address or CIDR' })),
     fromMismatch: str({ oneOf: ['overwrite', 'refuse'] }),
     allowClientFrom: bool(),
@@ -244,6 +302,8 @@ export const ENV_VARS: Record<string, { key: string; type: 'string' | 'int' | 'b
   MMSC_HTTP_HOST: { key: 'http.host', type: 'string' },
   MMSC_HTTP_PORT: { key: 'http.port', type: 'int' },
   MMSC_PUBLIC_URL: { key: 'http.publicUrl', type: 'string' },
+  MMSC_ADMIN_PORT: { key: 'http.admin.port', type: 'int' },
+  MMSC_ADMIN_HOST: { key: 'http.admin.host', type: 'string' },
   MMSC_DATA_DIR: { key: 'dataDir', type: 'string' },
   MMSC_STORE_COMMIT_WINDOW_MS: { key: 'store.commitWindowMs', type: 'int' },
   MMSC_LOG_LEVEL: { key: 'log.level', type: 'string' },
@@ -304,6 +364,12 @@ export function loadConfig(opts: LoadOptions = {}): GatewayConfig {
   check(SCHEMA, cfg, '');
   smscLinksFromConfig(cfg.smsc);
   checkVaspAccounts(cfg.vasp.accounts);
+  if (cfg.http.headersTimeoutMs > cfg.http.requestTimeoutMs) {
+    throw new ConfigError('http.headersTimeoutMs', `must not exceed http.requestTimeoutMs (${cfg.http.requestTimeoutMs})`);
+  }
+  if (cfg.http.admin.port !== undefined && cfg.http.admin.port !== 0 && cfg.http.admin.port === cfg.http.port) {
+    throw new ConfigError('http.admin.port', `must differ from http.port (${cfg.http.port})`);
+  }
   if (cfg.relay.defaultExpirySeconds > cfg.relay.maxExpirySeconds) {
     throw new ConfigError('relay.defaultExpirySeconds', `must not exceed relay.maxExpirySeconds (${cfg.relay.maxExpirySeconds})`);
   }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   decode,
@@ -16,7 +17,7 @@ import type { Mm1Config } from '../config/index.js';
 import type { Metrics } from '../metrics.js';
 import type { ContentTypeRecord, MessageRecord, RecipientRecord } from '../records/model.js';
 import { Relay, SubmitError, type NotifyRespStatus, type SubmitInput, type SubmitRefusal, type TimeValue } from '../relay/relay.js';
-import type { SenderResolver } from './identity.js';
+import { describeValues, type SenderResolver } from './identity.js';
 import type { Adaptation } from '../adapt/service.js';
 
 const MMS_TYPE = 'application/vnd.wap.mms-message';
@@ -81,6 +82,49 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
     // The same parser under the MMS type by name: Fastify caches the parser it found only for named
     // types, and parsed the header anew on every request that fell through to '*'.
     app.addContentTypeParser(MMS_TYPE, asBuffer, keepBody);
+
+    // Who may POST is settled on the headers, before the body is read (docs/operations.md "Security").
+    const unidentified = new WeakSet<FastifyRequest>();
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.method !== 'POST') return;
+      const verdict = sender.headerVerdict(req.ip, req.headers);
+      if (verdict.kind === 'conflict') req.log.warn({ peer: req.ip, headers: describeValues(verdict.values) }, 'MSISDN headers name different numbers: the sender is not identified (mm1.msisdnConflict "refuse")');
+      else if (verdict.kind === 'msisdn' && verdict.overrode) {
+        req.log.warn({ peer: req.ip, msisdn: verdict.msisdn, header: verdict.header, overrode: describeValues(verdict.overrode) }, 'MSISDN headers name different numbers: the first by mm1.msisdnHeaders order is taken (mm1.msisdnConflict "prefer-first")');
+      }
+      // Lab mode: the PDU's own From may identify the sender, so the body has to be read.
+      if (config.allowClientFrom || verdict.kind === 'msisdn') return;
+      if (verdict.kind === 'untrusted') {
+        // Not our WAP gateway, so not a handset behind it: nothing it posts could be accepted.
+        metrics.refused.inc({ interface: 'mm1', reason: 'untrusted-peer' });
+        req.log.info({ peer: req.ip, url: req.url }, 'MM1 POST refused before its body: the peer is not a trusted proxy (mm1.trustedProxies)');
+        return reply.code(403).header('connection', 'close').send();
+      }
+      unidentified.add(req);
+    });
+    // A trusted proxy without a (consistent) MSISDN: the PDU type and Transaction-ID are in the first
+    // octets, enough to answer a send or forward with its conf without reading the rest.
+    app.addHook('preParsing', async (req, reply, payload) => {
+      if (!unidentified.has(req)) return payload;
+      const { head, ended } = await peek(payload, PEEK_OCTETS);
+      const type = head[0] === 0x8c ? head[1] : undefined;
+      if (type === 0x80 || type === 0x89 || type === 0x87) {
+        const pdu = type === 0x80 ? 'm-send-req' : type === 0x89 ? 'm-forward-req' : 'm-read-rec-ind';
+        const identity = sender.resolve(req.ip, req.headers, undefined);
+        const detail = identity.ok ? '' : identity.detail;
+        const tid = tidOf(head);
+        metrics.refused.inc({ interface: 'mm1', reason: 'unidentified' });
+        metrics.mm1Requests.inc({ pdu, result: 'refused' });
+        req.log.info({ tid, peer: req.ip, status: type === 0x87 ? 'HTTP 403' : 'error-permanent-sending-address-unresolved', reason: 'unidentified', detail }, `${pdu} refused before its body`);
+        reply.header('connection', 'close');
+        if (type === 0x87) return reply.code(403).send();
+        if (type === 0x80) return sendConf(reply, tid, 'error-permanent-sending-address-unresolved');
+        const conf: ForwardConf = { type: 'm-forward-conf', transactionId: tid, mmsVersion: '1.2', responseStatus: 'error-permanent-sending-address-unresolved' };
+        return reply.code(200).type(MMS_TYPE).send(encode(conf));
+      }
+      // m-notifyresp-ind, m-acknowledge-ind: no sender needed; the body goes on to the parser whole.
+      return ended ? Readable.from([head], { objectMode: false }) : (payload.unshift(head), payload);
+    });
 
     /** `token`: the PDU was posted to that retrieval URL rather than to the MMSC URL. */
     const handle = async (req: FastifyRequest, reply: FastifyReply, token?: string): Promise<void> => {
@@ -341,6 +385,42 @@ export function mm1Routes(deps: Mm1Deps): FastifyPluginAsync {
       return reply.code(200).type(MMS_TYPE).send(pduBytes);
     });
   };
+}
+
+/** Octets enough for the type, the Transaction-ID (at most 200 octets, see tidOf) and its terminator. */
+const PEEK_OCTETS = 256;
+
+/** Reads at least `n` octets of `s` (fewer if it ends first) and leaves `s` paused after them. */
+function peek(s: Readable, n: number): Promise<{ head: Buffer; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let len = 0;
+    const settle = (ended: boolean): void => {
+      s.pause();
+      s.off('data', onData);
+      s.off('end', onEnd);
+      s.off('error', onError);
+      s.off('close', onClose);
+      resolve({ head: Buffer.concat(chunks, len), ended });
+    };
+    const onData = (c: Buffer): void => {
+      chunks.push(c);
+      len += c.length;
+      if (len >= n) settle(false);
+    };
+    const onEnd = (): void => settle(true);
+    const onError = (err: Error): void => {
+      s.off('data', onData);
+      s.off('end', onEnd);
+      s.off('close', onClose);
+      reject(err);
+    };
+    const onClose = (): void => onError(new Error('request closed before its first octets'));
+    s.on('data', onData);
+    s.once('end', onEnd);
+    s.once('error', onError);
+    s.once('close', onClose);
+  });
 }
 
 /** The X-Mms-Transaction-Id of a PDU we could not decode, when it is where ENC says it must be. */

@@ -15,7 +15,11 @@ export function hashApiKey(key: string): string {
   return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }
 
-export type AuthResult = { ok: true; account: VaspAccount } | { ok: false; reason: string };
+/**
+ * `refusal: 'source'`: the peer may not act for the account it names (or for any account), decided
+ * before any credential work - answer 403. `'credentials'`: missing or wrong credentials - 401.
+ */
+export type AuthResult = { ok: true; account: VaspAccount } | { ok: false; refusal: 'credentials' | 'source'; reason: string };
 
 /**
  * The configured VASP accounts and how requests prove to be one of them: HTTP Basic (MM7) checked
@@ -28,18 +32,22 @@ export class VaspAccounts {
   private readonly byKey = new Map<string, VaspAccount>();
   private readonly byShortCode = new Map<string, VaspAccount>();
   private readonly sources = new Map<string, BlockList>();
+  /** Whether some account takes any source (then every peer may be that account). */
+  private readonly anyUnlisted: boolean;
   /**
    * Successful Basic checks, by a digest of user and password: scrypt is deliberately slow
    * (tens of ms), and VASPs send every request with the same credentials. Bounded.
    */
   private readonly verified = new Set<string>();
   /**
-   * Recent failed Basic checks per user name and per source address. A wrong password costs a
-   * scrypt (~50 ms of a libuv worker), so a flood of them would starve every other check of the
-   * node; past either limit unverified passwords are refused without hashing until the window ends.
-   * The per-source count also takes unknown user names, so one client cannot spread its guesses over
-   * many names. Credentials verified before still pass (they are answered from `verified`), so an
-   * attacker cannot lock a working VASP out.
+   * Recent failed Basic checks per (user name, source address) and per source address. A wrong
+   * password costs a scrypt (~50 ms of a libuv worker), so a flood of them would starve every other
+   * check of the node; past either limit unverified passwords are refused without hashing until the
+   * window ends. The per-source count also takes unknown user names, so one client cannot spread its
+   * guesses over many names. Failures are never counted per user name alone: guesses from one
+   * address must not lock the VASP out of its own addresses (and a peer outside the account's allowed
+   * sources is refused before any password work, so it cannot count at all). Credentials verified
+   * before still pass (they are answered from `verified`).
    */
   private readonly userFailures: FailureWindow;
   private readonly sourceFailures: FailureWindow;
@@ -70,6 +78,7 @@ export class VaspAccounts {
         this.sources.set(a.id, list);
       }
     }
+    this.anyUnlisted = accounts.some((a) => !a.allowedSources?.length);
   }
 
   get(id: string): VaspAccount | undefined {
@@ -82,43 +91,49 @@ export class VaspAccounts {
   }
 
   /**
-   * HTTP Basic credentials from an Authorization header, sent from `peer`. The password check runs
-   * on the libuv pool (async scrypt), so it does not hold up the event loop.
+   * HTTP Basic credentials from an Authorization header, sent from `peer` (without a peer, sources
+   * are not checked: the caller does it). The source comes first:
+   * a peer outside the named account's allowed sources is refused before its password is looked at,
+   * so the answer (403) does not tell a right password from a wrong one and its guesses count nowhere.
+   * The password check runs on the libuv pool (async scrypt), so it does not hold up the event loop.
    */
   async basic(authorization: string | undefined, peer?: string): Promise<AuthResult> {
-    if (!authorization) return { ok: false, reason: 'no credentials' };
+    const source = peer === undefined ? undefined : normalisePeer(peer);
+    if (source !== undefined && !this.anySourceAllowed(source)) return { ok: false, refusal: 'source', reason: `${source} is not among any VASP's allowed sources` };
+    if (!authorization) return { ok: false, refusal: 'credentials', reason: 'no credentials' };
     const m = /^Basic\s+([A-Za-z0-9+/=]{1,1024})\s*$/i.exec(authorization);
-    if (!m) return { ok: false, reason: 'not HTTP Basic credentials' };
+    if (!m) return { ok: false, refusal: 'credentials', reason: 'not HTTP Basic credentials' };
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) return { ok: false, reason: 'malformed Basic credentials' };
+    if (colon < 0) return { ok: false, refusal: 'credentials', reason: 'malformed Basic credentials' };
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    const source = peer === undefined ? undefined : normalisePeer(peer);
     const account = this.byUser.get(user);
     const now = this.now();
     if (!account || !account.passwordHash) {
       if (source !== undefined) this.sourceFailures.charge(source, now);
-      return { ok: false, reason: `unknown user "${user.slice(0, 64)}"` };
+      return { ok: false, refusal: 'credentials', reason: `unknown user "${user.slice(0, 64)}"` };
     }
+    if (source !== undefined && !this.sourceAllowed(account, source)) return { ok: false, refusal: 'source', reason: `${source} is not among the allowed sources of "${user}"` };
     const digest = createHash('sha256').update(account.passwordHash).update('\0').update(password).digest('base64');
     if (this.verified.has(digest)) return { ok: true, account };
     let check = this.checking.get(digest);
     // Another request is checking the same credentials: share its answer (no second hash, no charge).
     const joined = check !== undefined;
+    const userKey = `${user}\n${source ?? ''}`;
     if (!check) {
-      if (this.userFailures.full(user, now)) return { ok: false, reason: `too many failed passwords for "${user}"; not checked until the window ends` };
-      if (source !== undefined && this.sourceFailures.full(source, now)) return { ok: false, reason: `too many failed passwords from ${source}; not checked until the window ends` };
+      if (this.userFailures.full(userKey, now)) return { ok: false, refusal: 'credentials', reason: `too many failed passwords for "${user}" from ${source ?? 'this peer'}; not checked until the window ends` };
+      if (source !== undefined && this.sourceFailures.full(source, now)) return { ok: false, refusal: 'credentials', reason: `too many failed passwords from ${source}; not checked until the window ends` };
       // Charged before hashing and refunded on success: concurrent wrong guesses cannot all slip
       // past the limit while their hashes are still running.
-      this.userFailures.charge(user, now);
+      this.userFailures.charge(userKey, now);
       if (source !== undefined) this.sourceFailures.charge(source, now);
       check = verifyPassword(password, account.passwordHash).finally(() => this.checking.delete(digest));
       this.checking.set(digest, check);
     }
-    if (!(await check)) return { ok: false, reason: `wrong password for "${user}"` };
+    if (!(await check)) return { ok: false, refusal: 'credentials', reason: `wrong password for "${user}"` };
     if (!joined) {
-      this.userFailures.refund(user);
+      this.userFailures.refund(userKey);
       if (source !== undefined) this.sourceFailures.refund(source);
     }
     if (this.verified.size >= 1024) this.verified.clear();
@@ -126,14 +141,22 @@ export class VaspAccounts {
     return { ok: true, account };
   }
 
-  /** An API key from `Authorization: Bearer <key>` or `X-API-Key`. */
-  apiKey(authorization: string | undefined, headerKey: string | undefined): AuthResult {
+  /**
+   * An API key from `Authorization: Bearer <key>` or `X-API-Key`, sent from `peer`. A peer outside
+   * every account's allowed sources is refused (403) before the key is looked at. A valid key from a
+   * peer its own account does not allow is answered like an unknown key (401), so a peer learns
+   * nothing about keys it may not use.
+   */
+  apiKey(authorization: string | undefined, headerKey: string | undefined, peer?: string): AuthResult {
+    if (peer !== undefined && !this.anySourceAllowed(normalisePeer(peer))) return { ok: false, refusal: 'source', reason: `${normalisePeer(peer)} is not among any VASP's allowed sources` };
     let key = headerKey;
     const m = authorization ? /^Bearer\s+(\S{1,512})\s*$/i.exec(authorization) : null;
     if (m) key = m[1];
-    if (!key) return { ok: false, reason: 'no API key' };
+    if (!key) return { ok: false, refusal: 'credentials', reason: 'no API key' };
     const account = this.byKey.get(createHash('sha256').update(key, 'utf8').digest('hex'));
-    return account ? { ok: true, account } : { ok: false, reason: 'unknown API key' };
+    if (!account) return { ok: false, refusal: 'credentials', reason: 'unknown API key' };
+    if (peer !== undefined && !this.sourceAllowed(account, peer)) return { ok: false, refusal: 'credentials', reason: `key of "${account.id}" used from ${normalisePeer(peer)}, not among its allowed sources` };
+    return { ok: true, account };
   }
 
   /** Whether `peer` may act for `account`. */
@@ -143,6 +166,14 @@ export class VaspAccounts {
     if (!peer) return false;
     const ip = normalisePeer(peer);
     return list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
+  }
+
+  /** Whether `peer` (normalised) may act for at least one account. */
+  private anySourceAllowed(ip: string): boolean {
+    if (this.anyUnlisted) return true;
+    const type = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+    for (const list of this.sources.values()) if (list.check(ip, type)) return true;
+    return false;
   }
 }
 

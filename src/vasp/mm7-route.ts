@@ -55,7 +55,8 @@ const XML = 'text/xml; charset=utf-8';
  * MM7 over HTTP (TS 23.140 §8, SOAP 1.1 with attachments): VASPs POST SubmitReq, CancelReq and
  * ReplaceReq to `config.mm7Path` with HTTP Basic credentials. Answers go out in the MM7 namespace
  * and SOAP envelope the request used; requests that cannot be read get a SOAP Fault with an
- * RSErrorRsp (HTTP 500), bad credentials a 401 with the same.
+ * RSErrorRsp (HTTP 500), bad credentials a 401 with the same, a peer outside the account's allowed
+ * sources a 403 - both decided on the headers, before the body is read.
  */
 export function mm7Routes(deps: Mm7RouteDeps): FastifyPluginAsync {
   const { config, accounts, sender, metrics } = deps;
@@ -79,20 +80,30 @@ export function mm7Routes(deps: Mm7RouteDeps): FastifyPluginAsync {
           }),
         );
 
-    app.post(config.mm7Path, async (req: FastifyRequest, reply: FastifyReply) => {
+    // Credentials and source before the body is read: an unauthenticated client never gets to send
+    // its (up to vasp.maxRequestSize) body, and its connection is closed with the answer.
+    const accountOf = new WeakMap<FastifyRequest, VaspAccount>();
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.method !== 'POST') return;
       const auth = await accounts.basic(req.headers.authorization, req.ip);
-      if (!auth.ok) {
-        metrics.refused.inc({ interface: 'mm7', reason: 'auth' });
-        req.log.info({ peer: req.ip, reason: auth.reason }, 'MM7 request refused: bad credentials');
-        reply.header('www-authenticate', 'Basic realm="MM7", charset="UTF-8"');
-        return fault(reply, 401, {}, Mm7Status.ImproperIdentification, 'Authentication failed');
+      if (auth.ok) {
+        accountOf.set(req, auth.account);
+        return;
       }
-      const account = auth.account;
-      if (!accounts.sourceAllowed(account, req.ip)) {
+      reply.header('connection', 'close');
+      if (auth.refusal === 'source') {
         metrics.refused.inc({ interface: 'mm7', reason: 'source' });
-        req.log.info({ peer: req.ip, vasp: account.id }, 'MM7 request refused: peer not among the VASP\'s allowed sources');
+        req.log.info({ peer: req.ip, reason: auth.reason }, "MM7 request refused: peer not among the VASP's allowed sources");
         return fault(reply, 403, {}, Mm7Status.ImproperIdentification, 'Source address not allowed');
       }
+      metrics.refused.inc({ interface: 'mm7', reason: 'auth' });
+      req.log.info({ peer: req.ip, reason: auth.reason }, 'MM7 request refused: bad credentials');
+      reply.header('www-authenticate', 'Basic realm="MM7", charset="UTF-8"');
+      return fault(reply, 401, {}, Mm7Status.ImproperIdentification, 'Authentication failed');
+    });
+
+    app.post(config.mm7Path, async (req: FastifyRequest, reply: FastifyReply) => {
+      const account = accountOf.get(req)!;
       const body = req.body;
       if (!Buffer.isBuffer(body) || body.length === 0) {
         req.log.info({ peer: req.ip, vasp: account.id }, 'MM7 request refused: empty body');

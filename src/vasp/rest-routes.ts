@@ -10,6 +10,7 @@ import { ContentError, contentFromParts, type MediaInput, type StoredContent } f
 import type { MessageControl } from './control.js';
 import { normaliseNumber } from '../address/index.js';
 import { FetchError } from '../net/guarded-request.js';
+import { guardOf } from '../http/guard.js';
 import { fetchMedia } from './fetch-guard.js';
 import type { WebhookEvent } from './events.js';
 import { openApiCollector } from './openapi.js';
@@ -101,16 +102,18 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
     const accountOf = new WeakMap<FastifyRequest, VaspAccount>();
     app.addHook('onRequest', async (req, reply) => {
       if (req.routeOptions.url?.endsWith('/openapi.json')) return;
-      const auth = accounts.apiKey(req.headers.authorization, header(req, 'x-api-key'));
+      const auth = accounts.apiKey(req.headers.authorization, header(req, 'x-api-key'), req.ip);
       if (!auth.ok) {
+        // Decided on the headers: the body of a refused request is never read, and its connection goes.
+        reply.header('connection', 'close');
+        if (auth.refusal === 'source') {
+          metrics.refused.inc({ interface: 'rest', reason: 'source' });
+          req.log.info({ peer: req.ip, reason: auth.reason }, "REST request refused: peer not among the VASPs' allowed sources");
+          return reply.code(403).send({ error: 'forbidden', message: 'source address not allowed' });
+        }
         metrics.refused.inc({ interface: 'rest', reason: 'auth' });
         req.log.info({ peer: req.ip, reason: auth.reason }, 'REST request refused: bad API key');
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid API key is required' });
-      }
-      if (!accounts.sourceAllowed(auth.account, req.ip)) {
-        metrics.refused.inc({ interface: 'rest', reason: 'source' });
-        req.log.info({ peer: req.ip, vasp: auth.account.id }, "REST request refused: peer not among the VASP's allowed sources");
-        return reply.code(403).send({ error: 'forbidden', message: 'source address not allowed' });
       }
       accountOf.set(req, auth.account);
     });
@@ -124,6 +127,8 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
       }
       if (err.statusCode !== undefined && err.statusCode < 500) {
         req.log.info({ peer: req.ip, vasp: accountOf.get(req)?.id, reason: err.message, code: err.code }, 'REST request refused');
+        // The rest of a body over its limit is not worth reading: the connection goes with the answer.
+        if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') reply.header('connection', 'close');
         return reply.code(err.statusCode).send({ error: err.validation ? 'invalid-request' : (err.code ?? 'bad-request').toLowerCase(), message: err.message });
       }
       throw err;
@@ -155,10 +160,13 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
           response: { 202: sendResponseSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 409: errorSchema, 413: errorSchema, 422: errorSchema, 429: errorSchema, 502: errorSchema, 503: errorSchema },
         },
         // multipart/form-data: read fields and files before validation, so one schema covers both forms.
-        preValidation: async (req) => {
+        preValidation: async (req, reply) => {
           if (!req.isMultipart()) return refuseUnknownFields(req.body);
           const fields: Record<string, unknown> = {};
           const files: MediaInput[] = [];
+          // Multipart reads the raw request itself: count its octets against http.maxBufferedBytes
+          // (attached in the same turn as the parser's pipe, so no chunk flows past).
+          guardOf(req.server)?.countRaw(req.raw, reply.raw);
           for await (const part of req.parts()) {
             if (part.type === 'file') {
               const data = await part.toBuffer();

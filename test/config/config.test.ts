@@ -10,6 +10,8 @@ t.test('defaults run with zero set-up', async (t) => {
   t.equal(cfg.http.publicUrl, 'http://127.0.0.1:8080');
   t.equal(cfg.relay.maxExpirySeconds, 7 * 86400);
   t.same(cfg.mm1.trustedProxies, defaultConfig().mm1.trustedProxies);
+  t.same(cfg.mm1.trustedProxies, ['127.0.0.1/32', '::1/128'], 'the loopback addresses, not all of 127.0.0.0/8');
+  t.match(cfg.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 300_000, bodyIdleTimeoutMs: 20_000, minBodyRate: 500, keepAliveTimeoutMs: 65_000, maxBufferedBytes: 128 * 1024 * 1024 });
 });
 
 t.test('file, then environment, then overrides', async (t) => {
@@ -40,6 +42,14 @@ t.test('errors name the bad key', async (t) => {
   bad({ http: { publicUrl: 'http://x/%41' } }, /http\.publicUrl/);
   bad({ relay: { defaultExpirySeconds: 9 * 86400 } }, /relay\.defaultExpirySeconds/);
   bad({ store: { commitWindowMs: 500 } }, /store\.commitWindowMs: must be <= 100/);
+  bad({ mm1: { msisdnConflict: 'first' } }, /mm1\.msisdnConflict: must be one of "refuse", "prefer-first"/);
+  bad({ http: { headersTimeoutMs: 0 } }, /http\.headersTimeoutMs: must be >= 100/);
+  bad({ http: { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 } }, /http\.headersTimeoutMs: must not exceed http\.requestTimeoutMs/);
+  bad({ http: { bodyIdleTimeoutMs: 'soon' } }, /http\.bodyIdleTimeoutMs: must be a number/);
+  bad({ http: { minBodyRate: -1 } }, /http\.minBodyRate: must be >= 0/);
+  bad({ http: { keepAliveTimeoutMs: 1.5 } }, /http\.keepAliveTimeoutMs: must be an integer/);
+  bad({ http: { maxBufferedBytes: 1000 } }, /http\.maxBufferedBytes: must be >= 65536/);
+  bad({ http: { requestTimeoutMs: 4_000_000 } }, /http\.requestTimeoutMs: must be <= 3600000/);
   t.throws(() => loadConfig({ cwd: dir, env: { MMSC_HTTP_PORT: 'eighty' } }), { message: /http\.port: MMSC_HTTP_PORT="eighty"/ });
   const file = join(dir, 'broken.json');
   writeFileSync(file, '{ "http": ');
@@ -59,4 +69,11 @@ t.test('node: id defaults to hostname-pid, lease from the environment, bad value
   t.equal(set.node.jobLeaseSeconds, 5);
   t.throws(() => loadConfig({ cwd: dir, env: {}, overrides: { node: { id: 'has space' } } }), { message: /node\.id/ });
   t.throws(() => loadConfig({ cwd: dir, env: { MMSC_JOB_LEASE_SECONDS: '0' } }), { message: /node\.jobLeaseSeconds/ });
+});
+
+t.test('the example config file sets the HTTP hardening keys, the admin listener and the MSISDN policy', async (t) => {
+  const cfg = loadConfig({ file: 'config/mmsc.example.json', env: {} });
+  t.match(cfg.http, { headersTimeoutMs: 10_000, bodyIdleTimeoutMs: 20_000, minBodyRate: 500, maxBufferedBytes: 134_217_728, admin: { port: 9090, host: '127.0.0.1' } });
+  t.same(cfg.mm1.msisdnHeaders, ['x-wap-network-client-msisdn'], 'only the header the WAP gateway sets');
+  t.equal(cfg.mm1.msisdnConflict, 'refuse');
 });

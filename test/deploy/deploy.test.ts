@@ -179,6 +179,12 @@ t.test('Kubernetes manifests agree with each other and with the gateway', async 
   t.equal(at(c, 'ports', 0, 'containerPort'), 8080);
   t.equal(at(c, 'livenessProbe', 'httpGet', 'path'), '/healthz');
   t.equal(at(c, 'readinessProbe', 'httpGet', 'path'), '/readyz');
+  // Probes and metrics on the admin listener, which the Service leaves out.
+  const admin = at(c, 'ports').find((p: any) => p.name === 'admin');
+  t.equal(at(c, 'livenessProbe', 'httpGet', 'port'), 'admin');
+  t.equal(at(c, 'readinessProbe', 'httpGet', 'port'), 'admin');
+  t.equal(String(at(dep, 'spec', 'template', 'metadata', 'annotations', 'prometheus.io/port')), String(admin.containerPort), 'Prometheus scrapes the admin port');
+  t.same(at(byKind.Service, 'spec', 'ports').map((p: any) => p.targetPort), ['http'], 'the Service exposes only the public port');
   for (const e of at(c, 'env')) t.ok(e.name === 'MMSC_CONFIG' || e.name in ENV_VARS, `${e.name} is read by the gateway`);
   t.equal(at(c, 'securityContext', 'allowPrivilegeEscalation'), false);
   const mount = at(c, 'volumeMounts').find((m: any) => m.name === 'config');
@@ -190,13 +196,15 @@ t.test('Kubernetes manifests agree with each other and with the gateway', async 
   writeFileSync(file, at(byKind.ConfigMap, 'data', 'mmsc.json'));
   const cfg = loadConfig({ file, env: {} });
   t.equal(cfg.redis.keyPrefix, 'mmsc:');
+  t.equal(cfg.http.admin.port, admin.containerPort, "the admin listener's port is the container's admin port");
+  t.equal(cfg.http.admin.host, '0.0.0.0', 'reachable by the kubelet on the pod address');
 });
 
 t.test('Dockerfile and systemd unit', async (t) => {
   const df = read('Dockerfile');
   t.equal(df.match(/^FROM node:20-bookworm-slim/gm)?.length, 2, 'multi-stage on node:20-bookworm-slim');
   t.match(df, /^USER node$/m, 'runs as the non-root node user');
-  t.match(df, /^HEALTHCHECK [\s\S]*\/healthz/m);
+  t.match(df, /^HEALTHCHECK [\s\S]*MMSC_ADMIN_PORT\|\|process\.env\.MMSC_HTTP_PORT[\s\S]*\/healthz/m, 'the health check follows the admin listener');
   t.match(df, /^EXPOSE 8080$/m);
   t.match(df, /npm ci/);
   const unit = read('mmsc.service');

@@ -6,6 +6,7 @@ import type { Metrics } from '../../metrics.js';
 import type { Store } from '../../store/types.js';
 import type { MediaInput } from '../content.js';
 import { WEBHOOK_EVENTS } from '../events.js';
+import { guardOf } from '../../http/guard.js';
 import { authHeaders, errorSchema } from '../rest-schemas.js';
 import { BatchError, type BatchService, type BatchSettings } from './service.js';
 import { readCsv, readJsonLines, UploadError, type RowSink } from './upload.js';
@@ -154,7 +155,7 @@ export function registerBatchRoutes(app: FastifyInstance, d: BatchRouteDeps): vo
         'x-multipart': { type: 'object', properties: { ...(schema.properties as Record<string, unknown>), recipients: { type: 'string', format: 'binary' }, media: { type: 'array', items: { type: 'string', format: 'binary' } } } },
         response: { 202: createdSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 422: errorSchema, 502: errorSchema },
       },
-      preValidation: async (req) => {
+      preValidation: async (req, reply) => {
         if (!req.isMultipart()) {
           refuseUnknown(req.body, known);
           return;
@@ -172,7 +173,10 @@ export function registerBatchRoutes(app: FastifyInstance, d: BatchRouteDeps): vo
               await (jsonl ? readJsonLines(part.file, u.sink) : readCsv(part.file, u.sink));
               if ((part.file as Readable & { truncated?: boolean }).truncated) throw new UploadError('too-large', `the upload is larger than ${config.batches.maxUploadBytes} octets`, 413);
             } else if (part.fieldname === 'media') {
-              const data = await readLimited(part.file, config.media.maxBytes);
+              // Media files are held in memory: counted against http.maxBufferedBytes. The recipient
+              // list is not: it goes to the store a chunk at a time and is never held whole.
+              const guard = guardOf(req.server);
+              const data = await readLimited(guard ? guard.count(part.file, reply.raw) : part.file, config.media.maxBytes);
               if (data.length > 0) u.files.push({ contentType: part.mimetype, data, ...(part.filename ? { name: part.filename } : {}) });
             } else {
               part.file.resume();
