@@ -372,3 +372,22 @@ t.test('a release at the account tps: a second of throughput at a time; pause an
   await until(() => (transport.pushes.length >= 36 ? true : undefined), 'all notified');
   t.equal(new Set(transport.pushes.map((p) => p.destination)).size, 36);
 });
+
+t.test('a send window in the recipient\'s zone holds rows until it opens; a reschedule moves what is left', async (t) => {
+  let now = Date.parse('2026-12-07T12:00:00Z'); // 07:00 in New York, 13:00 in Berlin
+  const { gw, transport } = await vaspGateway(t, undefined, () => now);
+  const res = await api(gw, 'POST', '/batches', { json: { text: 'in hours', window: { start: '09:00', end: '17:00' }, recipients: [{ to: '+12125550177' }, { to: '+4915112345679' }] } });
+  t.equal(res.status, 202);
+  await until(() => (transport.pushes.length >= 1 ? true : undefined), 'Berlin inside its window');
+  await new Promise((r) => setTimeout(r, 300));
+  t.same(transport.pushes.map((p) => p.destination), ['+4915112345679'], 'New York waits for 09:00 local');
+  t.match((await api(gw, 'POST', `/batches/${res.body.id}/reschedule`, { json: { sendAt: '2026-12-07T15:00:00Z' } })).body, { status: 'sending' });
+  now = Date.parse('2026-12-07T14:00:30Z'); // 09:00 in New York, but before the new sendAt
+  gw.runner.nudge();
+  await new Promise((r) => setTimeout(r, 300));
+  t.notOk(transport.pushes.some((p) => p.destination === '+12125550177'), 'nothing before the new sendAt (Berlin may be re-notified meanwhile)');
+  now = Date.parse('2026-12-07T15:00:30Z');
+  gw.runner.nudge();
+  await until(() => (transport.pushes.some((p) => p.destination === '+12125550177') ? true : undefined), 'New York after the new sendAt, inside its window');
+  await until(async () => ((await api(gw, 'GET', `/batches/${res.body.id}`)).body.status === 'completed' ? true : undefined), 'completed');
+});
