@@ -8,6 +8,8 @@ import type { PushTransport } from './relay/transport.js';
 import { startSmscBearer, type SmscBearer } from './smsc/index.js';
 import { startLabSmsc } from './smsc-sim/simulator.js';
 import { JobRunner } from './queue/runner.js';
+import { EventRunner } from './stream/runner.js';
+import { vaspCountersConsumer } from './vasp/counters.js';
 import type { NotificationPort, ReportPort } from './relay/ports.js';
 import { Relay } from './relay/relay.js';
 import { openStore } from './store/open.js';
@@ -38,6 +40,8 @@ export interface Gateway {
   store: Store;
   metrics: Metrics;
   runner: JobRunner;
+  /** The state-change stream's consumers on this node. */
+  events: EventRunner;
   transport: PushTransport;
   vasp: Vasp;
   /** Base URL the HTTP server listens on. */
@@ -67,7 +71,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   logger.info({ store: store.kind, dataDir: resolve(config.dataDir), node: config.node.id }, 'store opened');
 
   const health: HealthSource[] = [];
-  const metrics = createMetrics({ stateCounts: () => store.stateCounts(), jobCount: () => store.countJobs() });
+  const metrics = createMetrics({ stateCounts: () => store.stateCounts(), jobCount: () => store.countJobs(), streamLag: () => store.eventLag(), clock: opts.clock });
   // The SMPP bearer (configured SMSCs, or the built-in simulator) unless a transport is injected.
   let bearer: SmscBearer | undefined;
   let relayRef: Relay | undefined;
@@ -84,7 +88,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const reports: Partial<Record<'mm1' | 'mm7' | 'rest', ReportPort>> = {};
 
   let runner: JobRunner | undefined;
-  let vaspRef: Vasp | undefined;
+  let events: EventRunner | undefined;
   const relay = new Relay({
     store,
     config: config.relay,
@@ -93,14 +97,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     reports,
     clock: opts.clock,
     nudge: () => runner?.nudge(),
-    onTransition: (r, from) => {
-      metrics.transitions.inc({ to: r.state });
-      vaspRef?.onTransition(r, from);
-    },
+    nudgeEvents: () => events?.nudge(),
+    onTransition: (r) => metrics.transitions.inc({ to: r.state }),
   });
   relayRef = relay;
-  const vasp = createVasp({ config, store, relay, logger, metrics, clock: opts.clock, nudge: () => runner?.nudge(), transport });
-  vaspRef = vasp;
+  const vasp = createVasp({ config, store, relay, logger, metrics, clock: opts.clock, nudge: () => runner?.nudge(), transport, nudgeEvents: () => events?.nudge() });
   Object.assign(reports, vasp.reports);
   runner = new JobRunner({
     store,
@@ -114,6 +115,25 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       metrics.jobDuration.observe({ type: job.type }, ms / 1000);
     },
   });
+
+  events = new EventRunner({
+    store,
+    logger,
+    consumers: [relay.reportConsumer(), vaspCountersConsumer(), ...vasp.consumers],
+    batchSize: config.stream.batchSize,
+    leaseMs: config.node.jobLeaseSeconds * 1000,
+    maxEvents: config.stream.maxEvents,
+    lagAlertEvents: config.stream.lagAlertEvents,
+    clock: opts.clock,
+    onJobs: () => runner?.nudge(),
+    onEvents: (consumer, outcome, n) => metrics.streamEvents.inc({ consumer, outcome }, n),
+    onTrim: (r) => {
+      if (r.trimmed) metrics.streamTrimmed.inc({ reason: 'passed' }, r.trimmed);
+      if (r.forced) metrics.streamTrimmed.inc({ reason: 'cap' }, r.forced);
+    },
+  });
+  const eventRunner = events;
+  health.push({ name: 'stream', check: () => eventRunner.health() });
 
   reports.mm1 = new Mm1ReportPort(transport);
   const sender = new SenderResolver(config.mm1);
@@ -162,6 +182,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // VASP short codes first (MO messages to a VASP), then non-MMS handsets, then the WAP Push notification.
   notifier.target = vasp.moNotifier(handsetNotifier);
   runner.start();
+  if (config.stream.run) events.start();
+  else {
+    // The retention cap holds all the same.
+    events.startTrimming();
+    logger.warn('stream.run is off: this node runs no stream consumers (reports, counters); another node must');
+  }
   const sweeper = setInterval(() => {
     store.sweep((opts.clock ?? Date.now)()).catch((err) => logger.warn({ err }, 'store sweep failed'));
   }, 60_000);
@@ -176,6 +202,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     store,
     metrics,
     runner,
+    events,
     transport,
     vasp,
     url,
@@ -193,7 +220,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         await Promise.all([app.close(), adminApp?.close()]);
         clearTimeout(grace);
         await runner!.stop(config.http.shutdownGraceMs);
-        await vasp.batches.flush();
+        await eventRunner.stop(config.http.shutdownGraceMs);
         await bearer?.stop();
         await store.close();
         logger.info('gateway stopped');

@@ -157,6 +157,8 @@ export interface GatewayConfig {
   smsc: Record<string, unknown>;
   redis: { url: string; keyPrefix: string };
   node: NodeConfig;
+  /** The state-change stream's consumers on this node (docs/architecture.md, "The state-change stream"). */
+  stream: StreamConfig;
   /** VASP interfaces (MM7, REST) and their accounts. */
   vasp: VaspConfig;
 }
@@ -167,6 +169,20 @@ export interface NodeConfig {
   id: string;
   /** A job a node took and has not finished within this time is taken over by another node. */
   jobLeaseSeconds: number;
+}
+
+export interface StreamConfig {
+  /** Run the stream's consumers (reports, counters) on this node. Off only for nodes that must not (and never on a lone node). */
+  run: boolean;
+  /** Events read and acknowledged at once per consumer. */
+  batchSize: number;
+  /**
+   * Retention cap of the outbox: beyond this many events the oldest go even if a consumer has not
+   * read them (an error log line names it). Events every consumer passed go anyway.
+   */
+  maxEvents: number;
+  /** /healthz reports the stream as lagging when a consumer is this many events behind. */
+  lagAlertEvents: number;
 }
 
 const DAY = 86_400;
@@ -231,6 +247,7 @@ export function defaultConfig(): GatewayConfig {
     smsc: {},
     redis: { url: '', keyPrefix: 'mmsc:' },
     node: { id: '', jobLeaseSeconds: 60 },
+    stream: { run: true, batchSize: 256, maxEvents: 2_000_000, lagAlertEvents: 100_000 },
     vasp: defaultVaspConfig(),
   };
 }
@@ -294,6 +311,7 @@ const SCHEMA: Rule = obj({
   smsc: { kind: 'record', of: { kind: 'any' } },
   redis: obj({ url: str({ pattern: /^$|^rediss?:\/\/|^redis\+sentinel:\/\/|^redis\+cluster:\/\//, hint: 'redis://host:port[/db]' }), keyPrefix: str() }),
   node: obj({ id: str({ pattern: /^$|^[A-Za-z0-9._:@-]{1,100}$/, hint: 'letters, digits and ._:@- (at most 100)' }), jobLeaseSeconds: int(1, 3600) }),
+  stream: obj({ run: bool(), batchSize: int(1, 10_000), maxEvents: int(1000, 1_000_000_000), lagAlertEvents: int(1, 1_000_000_000) }),
   vasp: VASP_CONFIG_RULE,
 });
 
@@ -315,6 +333,8 @@ export const ENV_VARS: Record<string, { key: string; type: 'string' | 'int' | 'b
   MMSC_REDIS_PREFIX: { key: 'redis.keyPrefix', type: 'string' },
   MMSC_NODE_ID: { key: 'node.id', type: 'string' },
   MMSC_JOB_LEASE_SECONDS: { key: 'node.jobLeaseSeconds', type: 'int' },
+  MMSC_STREAM_RUN: { key: 'stream.run', type: 'bool' },
+  MMSC_STREAM_MAX_EVENTS: { key: 'stream.maxEvents', type: 'int' },
 };
 
 export interface LoadOptions {

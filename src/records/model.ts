@@ -119,7 +119,12 @@ export interface RecipientRecord {
    */
   origin?: Origin['kind'];
   deliveryReport?: boolean;
+  /** The VASP account of an MM7 or REST message (a copy, for the state-change stream's events). */
+  vaspId?: string;
 }
+
+/** Delivery report statuses of OMA-MMS-ENC X-Mms-Status (0x95). */
+export type DeliveryStatus = 'expired' | 'retrieved' | 'rejected' | 'deferred' | 'unrecognised' | 'indeterminate' | 'forwarded' | 'unreachable';
 
 export interface WebhookFailure {
   /** The event's id (as sent in X-Mmsc-Event-Id). */

@@ -5,7 +5,9 @@ import type { Store, Transition } from '../store/types.js';
 import { isRoutable, sameSubscriber } from '../address/index.js';
 import { randomIds, type IdSource } from '../records/ids.js';
 import { submissionKey, type SubmissionId } from './submission-key.js';
+import { messageEvent, reportDue, type StreamEvent } from '../records/events.js';
 import type { ContentTypeRecord, JobRecord, MessageRecord, NewJob, Origin, RecipientRecord, RecipientState } from '../records/model.js';
+import type { EventConsumer } from '../stream/runner.js';
 import type { DeliveryStatus, NotificationPort, PushOutcome, ReadStatus, ReportPort } from './ports.js';
 
 export type SubmitRefusal = 'no-recipients' | 'too-many-recipients' | 'unroutable-recipients' | 'bad-expiry';
@@ -79,6 +81,8 @@ export interface RelayOptions {
   ids?: IdSource;
   /** Wakes the job runner after jobs due now were scheduled. */
   nudge?: () => void;
+  /** Wakes the stream's consumers after a write that appended events (every change does). */
+  nudgeEvents?: () => void;
   /** Called after every recipient state change (metrics, webhooks). */
   onTransition?: (record: RecipientRecord, from: RecipientState) => void;
   /** How long SMSC receipt keys stay valid. */
@@ -183,6 +187,7 @@ export class Relay {
     if (input.previouslySent?.length) message.previouslySent = input.previouslySent;
 
     const jobs: NewJob[] = [{ type: 'expire', dueAt: expiresAt, key: `expire:${id}`, payload: { messageId: id } }];
+    const vaspId = input.origin.kind === 'mm1' ? undefined : input.origin.vaspId;
     const recipients = entries.map((e, i): RecipientRecord => {
       const rid = `${id}/${i}`;
       const ok = isRoutable(e.address);
@@ -203,8 +208,9 @@ export class Relay {
         updatedAt: now,
         history: [ok ? { state, at: now } : { state, at: now, note: 'no route to this kind of address' }],
       };
+      if (vaspId !== undefined) rec.vaspId = vaspId;
+      // An unroutable one is unreachable from the start: its event (with the report it owes) is the store's 'accepted' set.
       if (ok) jobs.push({ type: 'notify', dueAt: notBefore, key: `notify:${rid}`, payload: { rid } });
-      else jobs.push(...this.changeJobs(message, rec, 'accepted', 'unreachable', now, 'unreachable', true));
       return rec;
     });
 
@@ -221,6 +227,7 @@ export class Relay {
       'message accepted',
     );
     this.o.nudge?.();
+    this.o.nudgeEvents?.();
     return outcome.supersedes ? { message, recipients, supersedes: outcome.supersedes } : { message, recipients };
   }
 
@@ -377,9 +384,15 @@ export class Relay {
     if (!message) return { found: false, cancelled: 0, remaining: 0 };
     let cancelled = 0;
     let remaining = 0;
+    // The message's own 'cancelled' event rides on the first recipient change the cancel makes (a
+    // cancel that changes nothing writes none; a repeat after a partial one writes it under the same id).
+    let event: StreamEvent[] | undefined = [messageEvent(message, 'cancelled', this.now())];
     for (const r of await this.store.listRecipients(messageId)) {
-      const moved = PENDING.includes(r.state) ? await this.move(r, { from: PENDING, to: 'cancelled', note: 'cancelled by the originator' }) : r;
-      if (moved?.state === 'cancelled' && r.state !== 'cancelled') cancelled++;
+      const moved = PENDING.includes(r.state) ? await this.move(r, { from: PENDING, to: 'cancelled', note: 'cancelled by the originator', events: event }) : r;
+      if (moved?.state === 'cancelled' && r.state !== 'cancelled') {
+        cancelled++;
+        event = undefined;
+      }
       else if (moved && (moved.state === 'retrieved' || PENDING.includes(moved.state))) remaining++;
     }
     if (remaining === 0) await this.store.deleteBody(messageId);
@@ -437,7 +450,6 @@ export class Relay {
 
     if (outcome.ok && outcome.fallbackSms) {
       // A web link went by SMS: no re-notification (the link stays valid until expiry); the page view counts as retrieval.
-      const events = this.changeJobs(message, current, current.state, 'fallback-sms', now, undefined, current.reportAllowed !== false);
       const moved = await this.store.transition(rid, {
         from: ['accepted', 'notifying', 'notified'],
         to: 'fallback-sms',
@@ -446,9 +458,8 @@ export class Relay {
         patch: { notifyAttempts: current.notifyAttempts + 1, pushFailures: 0, smsc: { link: outcome.link, messageIds: outcome.messageIds ?? [] } },
         smscKeys: outcome.receiptKeys?.length ? { keys: outcome.receiptKeys, ttlMs: this.receiptTtl } : undefined,
         completeJob: job,
-        jobs: events,
       });
-      if (moved?.changed) this.changed(moved.record, current.state, events.length > 0);
+      if (moved?.changed) this.changed(moved.record, current.state, false);
       log.info({ ...ctx, link: outcome.link }, 'non-MMS recipient: SMS with web link sent');
       return { done: true, completed: true };
     }
@@ -460,19 +471,18 @@ export class Relay {
           ? { type: 'notify', dueAt: now + wait, key: `renotify:${rid}:${attempts}`, payload: { rid, renotify: true } }
           : { type: 'notify', dueAt: now + wait, key: `giveup:${rid}`, payload: { rid, giveUp: true } };
       const patch: Transition['patch'] = { notifyAttempts: attempts, pushFailures: 0, smsc: { link: outcome.link, messageIds: outcome.messageIds ?? [] } };
-      // A re-notification is no new state: no event for it.
-      const events = current.state === 'notified' ? [] : this.changeJobs(message, current, current.state, 'notified', now, undefined, current.reportAllowed !== false);
+      // A re-notification is no new state: its event is a 'renotified' one (a push), not a state change.
       const moved = await this.store.transition(rid, {
         from: ['accepted', 'notifying', 'notified'],
         to: 'notified',
         at: now,
         note: `push ${attempts}`,
         patch,
-        jobs: [next, ...events],
+        jobs: [next],
         smscKeys: outcome.receiptKeys?.length ? { keys: outcome.receiptKeys, ttlMs: this.receiptTtl } : undefined,
         completeJob: job,
       });
-      if (moved?.changed) this.changed(moved.record, current.state, events.length > 0);
+      if (moved?.changed) this.changed(moved.record, current.state, false);
       log.info({ ...ctx, attempt: attempts, link: outcome.link, smscIds: outcome.messageIds }, 'notification pushed');
       return { done: true, completed: true };
     }
@@ -579,64 +589,62 @@ export class Relay {
   // ---------------------------------------------------------------- helpers
 
   /**
-   * Applies a transition and, when it happened, the jobs it causes (a delivery report, webhook
-   * events) in the same write. Returns the record as it is afterwards (changed or not).
+   * Applies a transition with the delivery report it owes (when asked for and allowed), which the
+   * store puts in the change's stream event; the 'reports' consumer turns it into a report. Returns
+   * the record as it is afterwards (changed or not).
    */
   private async move(
     r: RecipientRecord,
-    t: { from: readonly RecipientState[]; to: RecipientState; note?: string; patch?: Transition['patch'] },
+    t: { from: readonly RecipientState[]; to: RecipientState; note?: string; patch?: Transition['patch']; events?: StreamEvent[] },
     report?: DeliveryStatus,
   ): Promise<RecipientRecord | undefined> {
     const at = this.now();
     const allowed = (t.patch?.reportAllowed ?? r.reportAllowed) !== false;
-    let jobs: NewJob[];
-    if (r.origin !== undefined && r.deliveryReport !== undefined && !this.o.reports[r.origin]?.changeJobs) {
-      // Every transition of every recipient passed through here with a message read that only
-      // looked at these two fields; the record carries them.
-      const due = this.reportDue(r.deliveryReport, report, allowed);
-      jobs = due ? [this.reportJob(r.id, due, at)] : [];
-    } else {
-      const message = await this.store.getMessage(r.messageId);
-      jobs = message ? this.changeJobs(message, r, r.state, t.to, at, report, allowed) : [];
-    }
-    const res = await this.store.transition(r.id, { ...t, at, jobs });
+    // The record carries the Delivery-Report flag; records written before it did need the message.
+    const asked = r.deliveryReport ?? (report !== undefined && (await this.store.getMessage(r.messageId))?.deliveryReport === true);
+    const due = reportDue(asked, report, allowed);
+    const res = await this.store.transition(r.id, due !== undefined ? { ...t, at, report: due } : { ...t, at });
     if (!res) return undefined;
     if (res.changed) {
       this.log.info({ msgId: r.messageId, rcpt: r.address, from: r.state, to: t.to, note: t.note }, 'recipient state');
-      this.changed(res.record, r.state, jobs.length > 0);
+      this.changed(res.record, r.state, false);
     }
     return res.record;
   }
 
-  /**
-   * The jobs a state change causes: the origin's port decides when it can (REST webhooks per state
-   * change), else a 'report' job when a delivery report is due.
-   */
-  private changeJobs(
-    message: MessageRecord,
-    r: RecipientRecord,
-    from: RecipientState,
-    to: RecipientState,
-    at: number,
-    report: DeliveryStatus | undefined,
-    reportAllowed: boolean,
-  ): NewJob[] {
-    const due = this.reportDue(message.deliveryReport, report, reportAllowed);
-    const port = this.o.reports[message.origin.kind];
-    if (port?.changeJobs) return port.changeJobs({ message, recipient: r, from, to, at, report: due, reportAllowed });
-    return due ? [this.reportJob(r.id, due, at)] : [];
-  }
-
-  /** The delivery report a change owes the originator, if any. */
-  private reportDue(asked: boolean, report: DeliveryStatus | undefined, reportAllowed: boolean): DeliveryStatus | undefined {
-    // Report-Allowed: No suppresses reports caused by the recipient, not the relay's own verdicts.
-    const byRecipient = report === 'retrieved' || report === 'rejected' || report === 'unrecognised' || report === 'forwarded';
-    return report && asked && (reportAllowed || !byRecipient) ? report : undefined;
-  }
-
   private changed(record: RecipientRecord, from: RecipientState, scheduled: boolean): void {
     this.o.onTransition?.(record, from);
+    this.o.nudgeEvents?.();
     if (scheduled) this.o.nudge?.();
+  }
+
+  /**
+   * The stream consumer 'reports': turns each recipient change that owes the originator something
+   * into today's durable jobs, keyed so that they exist once - a 'report' job for a delivery report
+   * (MM1 m-delivery-ind, MM7 DeliveryReportReq via its port), or what the origin's port makes of
+   * the change (REST: webhook events per state change, with their sequence and previous state).
+   */
+  reportConsumer(): EventConsumer {
+    return {
+      name: 'reports',
+      handle: (e) => {
+        // State changes, and clicks of a campaign's tracked links (a port may send them as webhooks).
+        if ((e.kind !== 'state' && e.kind !== 'clicked') || e.recipientId === undefined || e.to === undefined) return undefined;
+        if (e.kind === 'clicked' && e.origin !== 'rest') return undefined;
+        const origin = e.origin;
+        const port = origin !== undefined ? this.o.reports[origin] : undefined;
+        if (origin !== undefined && !port?.eventJobs) return e.report ? { jobs: [this.reportJob(e.recipientId, e.report, e.at)] } : undefined;
+        return this.portJobs(e);
+      },
+    };
+  }
+
+  private async portJobs(e: StreamEvent): Promise<{ jobs: NewJob[] } | undefined> {
+    const message = await this.store.getMessage(e.messageId);
+    if (!message) return undefined;
+    const port = this.o.reports[message.origin.kind];
+    if (port?.eventJobs) return { jobs: port.eventJobs(e, message) };
+    return e.report ? { jobs: [this.reportJob(e.recipientId!, e.report, e.at)] } : undefined;
   }
 
   private reportJob(rid: string, status: DeliveryStatus, at: number): NewJob {

@@ -2,12 +2,23 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RandomPool } from '../records/ids.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { acceptedEvents, changeEvent, eventExtra, messageEvent, splitCounterKey, type CounterDelta, type StreamEntry, type StreamEvent } from '../records/events.js';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
-import type { BatchWrite, CreateOutcome, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
+import type { BatchWrite, ConsumerLag, CreateOutcome, EventAck, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult, TrimResult } from './types.js';
 
 type JobKey = [number, string];
-/** [expiry, 'c' (cache) | 'i' (index), key]: what the sweep reads, oldest first. */
-type ExpiryKey = [number, 'c' | 'i' | 'b', string];
+/** [expiry, 'c' (cache) | 'i' (index) | 'n' (counter group) | 'b' (campaign record), key]: what the sweep reads, oldest first. */
+type ExpiryKey = [number, 'c' | 'i' | 'n' | 'b', string];
+/** [group, name] of a counter. */
+type CounterKey = [string, string];
+
+/** An applyOnce marker (`o:` in the index). */
+interface OnceEntry {
+  exp: number;
+}
+
+/** Deletions per write transaction when trimming the outbox. */
+const TRIM_BATCH = 10_000;
 
 interface CacheEntry {
   v: Uint8Array;
@@ -51,7 +62,7 @@ export class LmdbStore implements Store {
   private readonly messages: Database<MessageRecord, string>;
   private readonly bodies: Database<Buffer, string>;
   private readonly recipients: Database<RecipientRecord, string>;
-  private readonly index: Database<string | SmscIndexEntry | SubmissionEntry, string>;
+  private readonly index: Database<string | SmscIndexEntry | SubmissionEntry | OnceEntry, string>;
   private readonly jobs: Database<JobRecord, JobKey>;
   private readonly jobKeys: Database<JobKey, string>;
   private readonly cache: Database<CacheEntry, string>;
@@ -65,6 +76,15 @@ export class LmdbStore implements Store {
    */
   private readonly expiries: Database<true, ExpiryKey>;
   private readonly meta: Database<number, string>;
+  /**
+   * The outbox of the state-change stream: event number -> event. Numbers are handed out inside the
+   * write transactions, so they increase in commit order and a reader never sees a later event
+   * before an earlier one. Each consumer's position (the last number it acknowledged) is
+   * `pos:<consumer>` in meta.
+   */
+  private readonly events: Database<StreamEvent, number>;
+  private eventSeq: number;
+  private readonly counters: Database<number, CounterKey>;
   private readonly leases = new Map<string, number>();
   private readonly random = new RandomPool();
   private closed = false;
@@ -85,6 +105,11 @@ export class LmdbStore implements Store {
     this.counts = this.root.openDB({ name: 'counts' });
     this.expiries = this.root.openDB({ name: 'expiries' });
     this.meta = this.root.openDB({ name: 'meta' });
+    this.events = this.root.openDB({ name: 'events', sharedStructuresKey: STRUCTURES });
+    this.counters = this.root.openDB({ name: 'counters' });
+    let last = 0;
+    for (const key of this.events.getKeys({ reverse: true, limit: 1 })) if (typeof key === 'number') last = key;
+    this.eventSeq = last;
     this.buildExpiryIndex();
   }
 
@@ -102,7 +127,7 @@ export class LmdbStore implements Store {
   }
 
   /** An expiring entry; must run inside a write transaction. */
-  private putIndex(key: string, value: SmscIndexEntry | SubmissionEntry): void {
+  private putIndex(key: string, value: SmscIndexEntry | SubmissionEntry | OnceEntry): void {
     this.index.put(key, value);
     this.expiries.put([value.exp, 'i', key], true);
   }
@@ -119,7 +144,7 @@ export class LmdbStore implements Store {
    * id that is not on disk. They reload what is (a read inside the same write transaction).
    */
   private forgetStructures(): void {
-    for (const db of [this.messages, this.recipients, this.index, this.jobs]) {
+    for (const db of [this.messages, this.recipients, this.index, this.jobs, this.events]) {
       const encoder = (db as unknown as { encoder: { structures?: unknown[] & { uninitialized?: boolean; sharedLength?: number } } }).encoder;
       const fresh: unknown[] & { uninitialized?: boolean; sharedLength?: number } = [];
       fresh.uninitialized = true;
@@ -224,6 +249,7 @@ export class LmdbStore implements Store {
         this.bump(r.state, 1);
       }
       this.putJobs(jobs);
+      for (const e of acceptedEvents(message, recipients)) this.putEvent(e);
       if (sk) this.putIndex(sk, { m: message.id, d: submission!.digest, exp: this.now() + submission!.ttlMs });
       return live ? { created: true, supersedes: live.m } : { created: true };
     });
@@ -243,6 +269,8 @@ export class LmdbStore implements Store {
       if (!m || !this.bodies.doesExist(id)) return false;
       this.messages.put(id, { ...m, contentType, contentSize: body.byteLength });
       this.bodies.put(id, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      const at = this.now();
+      this.putEvent(messageEvent(m, 'replaced', at, `${id}#replaced@${at}`));
       return true;
     });
   }
@@ -350,6 +378,8 @@ export class LmdbStore implements Store {
       this.bump(cur.state, -1);
       this.bump(t.to, 1);
       if (t.jobs) this.putJobs(t.jobs);
+      this.putEvent(changeEvent(cur, next, eventExtra(t)));
+      if (t.events) for (const e of t.events) this.putEvent(e);
       return { record: next, changed: true };
     });
     if (t.completeJob) this.leases.delete(t.completeJob.id);
@@ -511,6 +541,192 @@ export class LmdbStore implements Store {
     });
   }
 
+  // --- the state-change stream ------------------------------------------------------------------
+
+  /** Must run inside a write transaction. */
+  private putEvent(e: StreamEvent): void {
+    this.events.put(++this.eventSeq, e);
+  }
+
+  async appendEvents(events: StreamEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.write(() => {
+      for (const e of events) this.putEvent(e);
+    });
+  }
+
+  private firstEventSeq(): number | undefined {
+    for (const key of this.events.getKeys({ limit: 1 })) if (typeof key === 'number') return key;
+    return undefined;
+  }
+
+  private consumers(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const { key, value } of this.meta.getRange({ start: 'pos:', end: 'pos;' })) out.set(key.slice(4), value);
+    return out;
+  }
+
+  /**
+   * One process reads an embedded store, and each consumer has one reader (its EventRunner), so a
+   * read simply continues after the acknowledged position: what a failed batch did not acknowledge
+   * is read again.
+   */
+  async readEvents(consumer: string, limit: number): Promise<StreamEntry[]> {
+    const k = `pos:${consumer}`;
+    let pos = this.meta.get(k);
+    if (pos === undefined) {
+      const start = (this.firstEventSeq() ?? this.eventSeq + 1) - 1;
+      pos = await this.write(() => {
+        const p = this.meta.get(k);
+        if (p !== undefined) return p;
+        this.meta.put(k, start);
+        return start;
+      });
+    }
+    const out: StreamEntry[] = [];
+    for (const { key, value } of this.events.getRange({ start: pos + 1, limit })) out.push({ pos: String(key), event: value });
+    return out;
+  }
+
+  async ackEvents(consumer: string, acks: EventAck[]): Promise<number> {
+    if (acks.length === 0) return 0;
+    return this.write(() => {
+      const k = `pos:${consumer}`;
+      let pos = this.meta.get(k) ?? 0;
+      let applied = 0;
+      for (const a of acks) {
+        const n = Number(a.pos);
+        // Acknowledged before (a batch retried after its write was already in): nothing again.
+        if (!(n > pos)) continue;
+        if (a.jobs?.length) this.putJobs(a.jobs);
+        if (a.counters?.length) this.addCounters(a.counters);
+        pos = n;
+        applied++;
+      }
+      this.meta.put(k, pos);
+      return applied;
+    });
+  }
+
+  async eventLag(names?: string[]): Promise<ConsumerLag[]> {
+    const all = this.consumers();
+    const first = this.firstEventSeq();
+    const out: ConsumerLag[] = [];
+    for (const consumer of names ?? [...all.keys()].sort()) {
+      const pos = all.get(consumer);
+      if (pos === undefined || first === undefined) {
+        out.push({ consumer, events: pos === undefined ? this.eventSeq - (first ?? this.eventSeq + 1) + 1 : 0 });
+        continue;
+      }
+      // Numbers are consecutive but for writes that rolled back: a bound, exact in practice.
+      const from = Math.max(pos, first - 1);
+      const events = Math.max(0, this.eventSeq - from);
+      const lag: ConsumerLag = { consumer, events };
+      if (events > 0) for (const { value } of this.events.getRange({ start: from + 1, limit: 1 })) lag.oldestAt = value.at;
+      out.push(lag);
+    }
+    return out;
+  }
+
+  async trimEvents(maxEvents: number): Promise<TrimResult> {
+    const positions = this.consumers();
+    const result: TrimResult = { trimmed: 0, forced: 0, lost: [] };
+    if (positions.size > 0) {
+      const passed = Math.min(...positions.values());
+      for (;;) {
+        const keys = [...this.events.getKeys({ end: passed + 1, limit: TRIM_BATCH })];
+        if (keys.length === 0) break;
+        await this.write(() => {
+          for (const key of keys) this.events.remove(key);
+        });
+        result.trimmed += keys.length;
+        if (keys.length < TRIM_BATCH) break;
+      }
+    }
+    let excess = this.eventCount() - maxEvents;
+    while (excess > 0) {
+      const keys = [...this.events.getKeys({ limit: Math.min(excess, TRIM_BATCH) })] as number[];
+      if (keys.length === 0) break;
+      await this.write(() => {
+        for (const key of keys) this.events.remove(key);
+      });
+      for (const [consumer, pos] of positions) {
+        const lost = keys.filter((key) => key > pos).length;
+        if (lost === 0) continue;
+        const entry = result.lost.find((l) => l.consumer === consumer);
+        if (entry) entry.events += lost;
+        else result.lost.push({ consumer, events: lost });
+      }
+      result.forced += keys.length;
+      excess -= keys.length;
+    }
+    return result;
+  }
+
+  async dropEventConsumer(consumer: string): Promise<void> {
+    await this.write(() => {
+      this.meta.remove(`pos:${consumer}`);
+    });
+  }
+
+  async countEvents(): Promise<number> {
+    return this.eventCount();
+  }
+
+  /** Entries of the events database but its shared structures (ranges skip them, the count does not). */
+  private eventCount(): number {
+    return (this.events.getStats() as { entryCount: number }).entryCount - (this.events.doesExist(STRUCTURES as unknown as number) ? 1 : 0);
+  }
+
+  // --- counters ---------------------------------------------------------------------------------
+
+  /** Must run inside a write transaction. */
+  private addCounters(counters: CounterDelta[]): void {
+    for (const c of counters) {
+      const key = splitCounterKey(c.key);
+      this.counters.put(key, (this.counters.get(key) ?? 0) + c.delta);
+      if (c.ttlMs !== undefined && c.ttlMs > 0) {
+        const exp = this.now() + c.ttlMs;
+        const prev = this.meta.get(`cttl:${key[0]}`);
+        if (prev === undefined || prev < exp) {
+          this.meta.put(`cttl:${key[0]}`, exp);
+          this.expiries.put([exp, 'n', key[0]], true);
+        }
+      }
+    }
+  }
+
+  async applyOnce(consumer: string, eventId: string, counters: CounterDelta[], markerTtlMs: number): Promise<boolean> {
+    return this.write(() => {
+      const k = `o:${consumer}\u0000${eventId}`;
+      const e = this.index.get(k) as OnceEntry | undefined;
+      if (e && e.exp >= this.now()) return false;
+      this.putIndex(k, { exp: this.now() + markerTtlMs });
+      this.addCounters(counters);
+      return true;
+    });
+  }
+
+  private liveGroup(group: string): boolean {
+    const exp = this.meta.get(`cttl:${group}`);
+    return exp === undefined || exp >= this.now();
+  }
+
+  async readCounter(key: string): Promise<number> {
+    const k = splitCounterKey(key);
+    return this.liveGroup(k[0]) ? (this.counters.get(k) ?? 0) : 0;
+  }
+
+  async readCounters(groups: string[]): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const group of groups) {
+      const values: Record<string, number> = {};
+      if (this.liveGroup(group)) for (const { key, value } of this.counters.getRange({ start: [group], end: [`${group}\u0000`] })) values[key[1]] = value;
+      out[group] = values;
+    }
+    return out;
+  }
+
   async stateCounts(): Promise<Partial<Record<RecipientState, number>>> {
     const out: Partial<Record<RecipientState, number>> = {};
     for (const { key, value } of this.counts.getRange({})) out[key as RecipientState] = value;
@@ -529,6 +745,16 @@ export class LmdbStore implements Store {
       for (const marker of due) {
         this.expiries.remove(marker);
         const [, where, key] = marker;
+        if (where === 'n') {
+          // A counter group with a TTL: gone once its latest increment's TTL ran out.
+          const exp = this.meta.get(`cttl:${key}`);
+          if (exp !== undefined && exp < now) {
+            for (const k of this.counters.getKeys({ start: [key], end: [`${key}\u0000`] })) this.counters.remove(k);
+            this.meta.remove(`cttl:${key}`);
+            removed++;
+          }
+          continue;
+        }
         const db = where === 'c' ? this.cache : where === 'b' ? this.batches : this.index;
         // An entry written again since (a new window, a refreshed cache value) has a later marker of its own.
         const e = db.get(key) as { exp?: number } | string | undefined;

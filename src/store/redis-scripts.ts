@@ -72,8 +72,16 @@ local function put_content(ki, ai)
   return false
 end
 
+-- Stream events (the state-change outbox): ARGV[ai] count, then one json each. Returns the next index.
+local function put_events(s, ai)
+  local n = tonumber(ARGV[ai])
+  for e = 1, n do redis.call('XADD', s, '*', 'e', ARGV[ai + e]) end
+  return ai + n + 1
+end
+
 -- KEYS[ki..ki+3]: counts, queue, job data, job keys; then per recipient: record, token, tid.
 -- ARGV[ai..]: ttl, recipient count, job count, (id, state, json) per recipient, then the jobs.
+-- Returns the index of the first ARGV after them.
 local function put_records(ki, ai)
   local ttl = ARGV[ai]
   local n, m = tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2])
@@ -87,6 +95,7 @@ local function put_records(ki, ai)
     redis.call('HINCRBY', KEYS[ki], state, 1)
   end
   put_jobs(KEYS[ki + 1], KEYS[ki + 2], KEYS[ki + 3], ai + 3 + n * 3, m)
+  return ai + 3 + n * 3 + m * 4
 end
 
 -- Submission keys (an originator's own id of a request, e.g. MM1 sender + transaction id).
@@ -171,17 +180,18 @@ end
 `;
 
 /**
- * Message, body, recipients, indexes, jobs and the submission key in one step (all keys reachable
- * from one server). KEYS: message, body, submission key, then as put_records. ARGV: as put_content,
- * as find_submission, as put_records. Returns {1} created, {1, id} created and took the key over
- * from message id (another request under the same key), {0, id} a retransmission of message id.
+ * Message, body, recipients, indexes, jobs, their stream events and the submission key in one step
+ * (all keys reachable from one server). KEYS: message, body, submission key, event stream, then as
+ * put_records. ARGV: as put_content, as find_submission, as put_records, then as put_events.
+ * Returns {1} created, {1, id} created and took the key over from message id (another request
+ * under the same key), {0, id} a retransmission of message id.
  */
 export const CREATE = new LuaScript(`${PRELUDE}
 local prior, same = find_submission(3, 6)
 if same then return {0, prior} end
 local err = put_content(1, 1)
 if err then return err end
-put_records(4, 11)
+put_events(KEYS[4], put_records(5, 11))
 put_submission(3, 6)
 if prior then return {1, prior} end
 return {1}`);
@@ -194,14 +204,14 @@ return 1`);
 
 /**
  * The records-slot half of CREATE, with the submission key (it lives in the records' slot, like the
- * token and transaction-id indexes). KEYS: submission key, then as put_records. ARGV: as
- * find_submission, then as put_records. Returns as CREATE; on {0, id} the caller removes the
- * content it wrote first.
+ * token and transaction-id indexes) and the events. KEYS: submission key, event stream, then as
+ * put_records. ARGV: as find_submission, then as put_records, then as put_events. Returns as
+ * CREATE; on {0, id} the caller removes the content it wrote first.
  */
 export const CREATE_RECORDS = new LuaScript(`${PRELUDE}
 local prior, same = find_submission(1, 1)
 if same then return {0, prior} end
-put_records(2, 6)
+put_events(KEYS[2], put_records(3, 6))
 put_submission(1, 1)
 if prior then return {1, prior} end
 return {1}`);
@@ -218,10 +228,10 @@ return 1`);
 
 /**
  * Compare-and-set of one recipient. KEYS: record, counts, queue, job data, job keys, stream,
- * inflight, then SMSC index keys. ARGV: expected json, new json, old state, new state, ttl for index
- * keys, SMSC index count, the index values, job count, jobs, then the id and dedupe key of a claimed
- * job to complete in the same step ('' and '' for none). Returns 1 done, 0 record gone, -1 changed
- * meanwhile.
+ * inflight, event stream, then SMSC index keys. ARGV: expected json, new json, old state, new
+ * state, ttl for index keys, SMSC index count, the index values, job count, jobs, then the id and
+ * dedupe key of a claimed job to complete in the same step ('' and '' for none), then the change's
+ * stream events (as put_events). Returns 1 done, 0 record gone, -1 changed meanwhile.
  */
 export const CAS_RECIPIENT = new LuaScript(`${PRELUDE}${QUEUE}
 local cur = redis.call('HGET', KEYS[1], 'j')
@@ -234,12 +244,115 @@ if ARGV[3] ~= ARGV[4] then
 end
 local ns = tonumber(ARGV[6])
 for s = 1, ns do
-  redis.call('SET', KEYS[7 + s], ARGV[6 + s], 'PX', ARGV[5])
+  redis.call('SET', KEYS[8 + s], ARGV[6 + s], 'PX', ARGV[5])
 end
 local m = tonumber(ARGV[7 + ns])
 put_jobs(KEYS[3], KEYS[4], KEYS[5], 8 + ns, m)
 local c = 8 + ns + m * 4
 if ARGV[c] ~= '' then complete_job(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[c], ARGV[c + 1]) end
+put_events(KEYS[8], c + 2)
+return 1`);
+
+/**
+ * The state-change outbox (a stream in the records' slot): one consumer group per consumer name,
+ * nodes are its members. Entries carry the event json in field 'e'.
+ *
+ * READ_EVENTS hands node `me` up to `limit` entries of group `g`: first its own unacknowledged
+ * ones (a batch that failed half-way), then entries another member left unacknowledged for longer
+ * than the lease (XAUTOCLAIM; a dead node's), then new ones. Leases run on the caller's clock as in
+ * the job queue's CLAIM: every entry taken gets delivery time `now`. An entry trimmed away under
+ * the retention cap while pending comes back without fields: it is acknowledged and skipped.
+ * KEYS: stream. ARGV: group, me, limit, leaseMs, now, '1' to look for expired leases ('0': not
+ * this time). Returns a flat list (id, json, ...).
+ */
+export const READ_EVENTS = new LuaScript(`
+local s, g, me = KEYS[1], ARGV[1], ARGV[2]
+local limit, lease, now = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local out, seen, taken = {}, {}, {}
+local function take(e)
+  if seen[e[1]] then return end
+  seen[e[1]] = true
+  if e[2] then
+    out[#out + 1] = e[1]
+    out[#out + 1] = e[2][2]
+    taken[#taken + 1] = e[1]
+  else
+    redis.call('XACK', s, g, e[1])
+  end
+end
+local r = redis.call('XREADGROUP', 'GROUP', g, me, 'COUNT', limit, 'STREAMS', s, '0')
+if r and r[1] then for _, e in ipairs(r[1][2]) do take(e) end end
+if #taken < limit and ARGV[6] == '1' then
+  local t = redis.call('TIME')
+  local minIdle = lease + tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - now
+  if minIdle < 0 then minIdle = 0 end
+  local c = redis.call('XAUTOCLAIM', s, g, me, minIdle, '0-0', 'COUNT', limit - #taken)
+  for _, e in ipairs(c[2]) do take(e) end
+end
+if #taken < limit then
+  local n = redis.call('XREADGROUP', 'GROUP', g, me, 'COUNT', limit - #taken, 'STREAMS', s, '>')
+  if n and n[1] then for _, e in ipairs(n[1][2]) do take(e) end end
+end
+for b = 1, #taken, 500 do
+  local args = { 'XCLAIM', s, g, me, 0 }
+  for i = b, math.min(b + 499, #taken) do args[#args + 1] = taken[i] end
+  args[#args + 1] = 'TIME'
+  args[#args + 1] = now
+  args[#args + 1] = 'JUSTID'
+  redis.call(unpack(args))
+end
+return out`);
+
+/**
+ * Acknowledges entries of group ARGV[1] and applies each one's effects only if this XACK is the
+ * one that took it off the pending list: an entry acknowledged before (by this node or by another
+ * that claimed it) applies nothing, so effects happen exactly once.
+ * KEYS: stream, queue, job data, job keys, then counter hashes. ARGV: group, entry count, then per
+ * entry: id, job count, jobs (as put_jobs), counter count, then per counter: KEYS index, field,
+ * delta, ttl (0 = none). Returns how many entries applied.
+ */
+export const ACK_EVENTS = new LuaScript(`${PRELUDE}
+local s, g = KEYS[1], ARGV[1]
+local a, applied = 3, 0
+for _ = 1, tonumber(ARGV[2]) do
+  local ok = redis.call('XACK', s, g, ARGV[a]) == 1
+  local m = tonumber(ARGV[a + 1])
+  if ok then put_jobs(KEYS[2], KEYS[3], KEYS[4], a + 2, m) end
+  a = a + 2 + m * 4
+  local c = tonumber(ARGV[a])
+  a = a + 1
+  for _ = 1, c do
+    if ok then
+      local k = KEYS[tonumber(ARGV[a])]
+      redis.call('HINCRBY', k, ARGV[a + 1], ARGV[a + 2])
+      if tonumber(ARGV[a + 3]) > 0 then redis.call('PEXPIRE', k, ARGV[a + 3]) end
+    end
+    a = a + 4
+  end
+  if ok then applied = applied + 1 end
+end
+return applied`);
+
+/**
+ * Counters applied once per marker: KEYS: marker, then counter hashes. ARGV: marker ttl, counter
+ * count, then per counter: KEYS index, field, delta, ttl. Returns 1 applied, 0 seen before.
+ */
+export const APPLY_ONCE = new LuaScript(`
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+local a = 3
+for _ = 1, tonumber(ARGV[2]) do
+  local k = KEYS[tonumber(ARGV[a])]
+  redis.call('HINCRBY', k, ARGV[a + 1], ARGV[a + 2])
+  if tonumber(ARGV[a + 3]) > 0 then redis.call('PEXPIRE', k, ARGV[a + 3]) end
+  a = a + 4
+end
+return 1`);
+
+/** Content replaced and its event in one step. KEYS: message, body, event stream. ARGV: message json, body, event json. */
+export const REPLACE = new LuaScript(`
+redis.call('SET', KEYS[2], ARGV[2], 'KEEPTTL')
+redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+redis.call('XADD', KEYS[3], '*', 'e', ARGV[3])
 return 1`);
 
 /** KEYS: queue, job data, job keys. ARGV: job count, jobs. */
@@ -352,12 +465,14 @@ end
 return n`);
 
 /**
- * Removes a consumer from the group only if it holds no pending entry (DELCONSUMER would drop them
- * from the PEL, and their jobs would never run). KEYS: stream. ARGV: consumer.
+ * Removes a consumer from a group only if it holds no pending entry (DELCONSUMER would drop them
+ * from the PEL, and their jobs or events would never be handled). KEYS: stream. ARGV: consumer,
+ * group (default: the job queue's).
  */
 export const DROP_CONSUMER = new LuaScript(`${QUEUE}
-if #redis.call('XPENDING', KEYS[1], GROUP, '-', '+', 1, ARGV[1]) > 0 then return 0 end
-redis.call('XGROUP', 'DELCONSUMER', KEYS[1], GROUP, ARGV[1])
+local g = ARGV[2] or GROUP
+if #redis.call('XPENDING', KEYS[1], g, '-', '+', 1, ARGV[1]) > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], g, ARGV[1])
 return 1`);
 
 /**

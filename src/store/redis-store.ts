@@ -4,11 +4,16 @@ import { hostname } from 'node:os';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
+import { acceptedEvents, changeEvent, eventExtra, messageEvent, splitCounterKey, type CounterDelta, type StreamEntry, type StreamEvent } from '../records/events.js';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 import type { Logger } from 'pino';
 import { OUTAGE_OPTIONS, connectRedis, isCluster } from './redis-connect.js';
 import {
   BATCH_WRITE,
+  ACK_EVENTS,
+  APPLY_ONCE,
+  READ_EVENTS,
+  REPLACE,
   CACHE_SET_IF_ABSENT,
   CACHE_ADD,
   CAS_RECIPIENT,
@@ -25,7 +30,7 @@ import {
   SCHEDULE,
   type RedisClient,
 } from './redis-scripts.js';
-import type { BatchWrite, CreateOutcome, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult } from './types.js';
+import type { BatchWrite, ConsumerLag, CreateOutcome, EventAck, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult, TrimResult } from './types.js';
 
 export type ContentMode = 'redis' | { dir: string };
 
@@ -168,6 +173,17 @@ export class RedisStore implements Store {
   private batchKey(key: string): string {
     return `${this.g}b:${key}`;
   }
+  /** The state-change outbox: a stream, one consumer group per consumer name. */
+  private get eventsKey(): string {
+    return `${this.g}events`;
+  }
+  /** Hash of the counters of one group (`<group>:<name>` -> field name). */
+  private counterKey(group: string): string {
+    return `${this.g}n:${group}`;
+  }
+  private onceKey(consumer: string, eventId: string): string {
+    return `${this.g}o:${consumer}:${eventId}`;
+  }
   private cacheKey(namespace: string, key: string): string {
     return `${this.p}c:${encodeURIComponent(namespace)}:${key}`;
   }
@@ -200,6 +216,8 @@ export class RedisStore implements Store {
       recordArgs.push(r.id, r.state, JSON.stringify(r));
     }
     recordArgs.push(...this.jobArgs(jobs));
+    const events = acceptedEvents(message, recipients);
+    recordArgs.push(events.length, ...events.map((e) => JSON.stringify(e)));
     // Without a submission the key is passed but never touched (Cluster wants every key declared).
     const subKey = this.submissionKey(submission?.key ?? '');
     const now = this.now();
@@ -209,13 +227,13 @@ export class RedisStore implements Store {
     let res: unknown;
     try {
       if (!this.split) {
-        res = await CREATE.run(this.client, [...contentKeys, subKey, ...recordKeys], [...contentArgs, ...subArgs, ...recordArgs]);
+        res = await CREATE.run(this.client, [...contentKeys, subKey, this.eventsKey, ...recordKeys], [...contentArgs, ...subArgs, ...recordArgs]);
       } else {
         // Content first: on Cluster the submission check can only run with the records, so a
         // retransmission writes its content and then takes it back below.
         await CREATE_CONTENT.run(this.client, contentKeys, contentArgs);
         try {
-          res = await CREATE_RECORDS.run(this.client, [subKey, ...recordKeys], [...subArgs, ...recordArgs]);
+          res = await CREATE_RECORDS.run(this.client, [subKey, this.eventsKey, ...recordKeys], [...subArgs, ...recordArgs]);
         } catch (err) {
           await this.client.del(...contentKeys).catch(() => undefined);
           throw err;
@@ -253,12 +271,21 @@ export class RedisStore implements Store {
   async replaceContent(id: string, contentType: MessageRecord['contentType'], body: Uint8Array): Promise<boolean> {
     const raw = await this.client.get(this.msgKey(id));
     if (raw === null) return false;
-    const message = { ...(JSON.parse(raw) as MessageRecord), contentType, contentSize: body.byteLength };
+    const old = JSON.parse(raw) as MessageRecord;
+    const message = { ...old, contentType, contentSize: body.byteLength };
     const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const at = this.now();
+    const event = JSON.stringify(messageEvent(old, 'replaced', at, `${id}#replaced@${at}`));
     if (this.content === 'redis') {
-      // Both keys share the message's hash slot ({id}), so one MULTI replaces them together.
+      if (!this.split) {
+        await REPLACE.run(this.client, [this.msgKey(id), this.bodyKey(id), this.eventsKey], [JSON.stringify(message), buf, event]);
+        return true;
+      }
+      // Cluster: both keys share the message's hash slot ({id}), so one MULTI replaces them
+      // together; the event (records' slot) follows, and a crash in between loses it.
       const res = await this.client.multi().set(this.bodyKey(id), buf, 'KEEPTTL').set(this.msgKey(id), JSON.stringify(message), 'KEEPTTL').exec();
       for (const [err] of res ?? []) if (err) throw err;
+      await this.client.xadd(this.eventsKey, '*', 'e', event);
       return true;
     }
     // File content: the new file is durable before it takes the old one's name (rename is atomic);
@@ -274,6 +301,7 @@ export class RedisStore implements Store {
     }
     await rename(tmp, file);
     await this.client.set(this.msgKey(id), JSON.stringify(message), 'KEEPTTL');
+    await this.client.xadd(this.eventsKey, '*', 'e', event);
     return true;
   }
 
@@ -375,9 +403,10 @@ export class RedisStore implements Store {
               history: [...cur.history, t.note ? { state: t.to, at: t.at, note: t.note } : { state: t.to, at: t.at }],
             }
           : cur;
+        const events = applies ? [changeEvent(cur, next, eventExtra(t)), ...(t.events ?? [])] : undefined;
         if (keys) next = { ...next, smscKeys: [...new Set([...(next.smscKeys ?? []), ...keys.keys])] };
         const index = keys && { keys: keys.keys, value: `${this.now() + keys.ttlMs}|${recipientId}`, ttlMs: keys.ttlMs };
-        return { next, jobs: applies ? t.jobs : undefined, index, complete: t.completeJob, changed: applies };
+        return { next, jobs: applies ? t.jobs : undefined, index, complete: t.completeJob, changed: applies, events };
       },
     );
     if (result === undefined && t.completeJob) await this.completeJob(t.completeJob);
@@ -399,7 +428,14 @@ export class RedisStore implements Store {
     change: (
       cur: RecipientRecord,
     ) =>
-      | { next: RecipientRecord; jobs?: NewJob[]; index?: { keys: string[]; value: string; ttlMs: number }; complete?: JobRecord; changed?: boolean }
+      | {
+          next: RecipientRecord;
+          jobs?: NewJob[];
+          index?: { keys: string[]; value: string; ttlMs: number };
+          complete?: JobRecord;
+          changed?: boolean;
+          events?: StreamEvent[];
+        }
       | undefined,
   ): Promise<TransitionResult | undefined> {
     const key = this.rcpKey(recipientId);
@@ -412,9 +448,10 @@ export class RedisStore implements Store {
       const index = c.index || { keys: [], value: '', ttlMs: 1 };
       const jobs = c.jobs ?? [];
       const json = JSON.stringify(c.next);
+      const events = c.events ?? [];
       const res = await CAS_RECIPIENT.run(
         this.client,
-        [key, this.countsKey, this.queueKey, this.jobDataKey, this.jobKeysKey, this.streamKey, this.inflightKey, ...index.keys.map((k) => this.smscKey(k))],
+        [key, this.countsKey, this.queueKey, this.jobDataKey, this.jobKeysKey, this.streamKey, this.inflightKey, this.eventsKey, ...index.keys.map((k) => this.smscKey(k))],
         [
           raw,
           json,
@@ -427,6 +464,8 @@ export class RedisStore implements Store {
           ...this.jobArgs(jobs),
           c.complete?.id ?? '',
           c.complete?.key ?? '',
+          events.length,
+          ...events.map((e) => JSON.stringify(e)),
         ],
       );
       if (res === 1) return { record: c.next, changed: c.changed ?? true };
@@ -502,6 +541,196 @@ export class RedisStore implements Store {
     return this.client.hlen(this.jobDataKey);
   }
 
+  // --- the state-change stream ------------------------------------------------------------------
+
+  async appendEvents(events: StreamEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const multi = this.client.multi();
+    for (const e of events) multi.xadd(this.eventsKey, '*', 'e', JSON.stringify(e));
+    const res = await multi.exec();
+    for (const [err] of res ?? []) if (err) throw err;
+  }
+
+  /** Consumer groups this instance knows exist (created at the oldest entry on first read). */
+  private readonly groups = new Set<string>();
+
+  private async ensureGroup(consumer: string): Promise<void> {
+    if (this.groups.has(consumer)) return;
+    try {
+      await this.client.xgroup('CREATE', this.eventsKey, consumer, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+    }
+    this.groups.add(consumer);
+  }
+
+  /** When this instance last looked for another member's expired leases, per consumer (its clock). */
+  private readonly lastClaim = new Map<string, number>();
+
+  async readEvents(consumer: string, limit: number, opts: { leaseMs: number; now: number }): Promise<StreamEntry[]> {
+    await this.ensureGroup(consumer);
+    // Leases expire after leaseMs: looking for expired ones (XAUTOCLAIM scans the pending list) a
+    // few times per lease is enough, not on every read.
+    const last = this.lastClaim.get(consumer);
+    const claim = last === undefined || opts.now - last >= opts.leaseMs / 4 || opts.now < last;
+    if (claim) this.lastClaim.set(consumer, opts.now);
+    const args = [consumer, this.consumer, limit, opts.leaseMs, opts.now, claim ? '1' : '0'];
+    let raw: string[];
+    try {
+      raw = (await READ_EVENTS.run(this.client, [this.eventsKey], args)) as string[];
+    } catch (err) {
+      // The stream (and its groups) went away, e.g. a flushed database: create the group again.
+      if (!/NOGROUP/.test((err as Error).message)) throw err;
+      this.groups.delete(consumer);
+      await this.ensureGroup(consumer);
+      raw = (await READ_EVENTS.run(this.client, [this.eventsKey], args)) as string[];
+    }
+    const out: StreamEntry[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) out.push({ pos: raw[i]!, event: JSON.parse(raw[i + 1]!) as StreamEvent });
+    // Own retries, claimed and new entries come in three runs: one order for the consumer.
+    return out.sort((a, b) => compareIds(a.pos, b.pos));
+  }
+
+  async ackEvents(consumer: string, acks: EventAck[]): Promise<number> {
+    if (acks.length === 0) return 0;
+    const keys = [this.eventsKey, this.queueKey, this.jobDataKey, this.jobKeysKey];
+    const slot = new Map<string, number>();
+    const args: (string | number)[] = [consumer, acks.length];
+    for (const a of acks) {
+      const jobs = a.jobs ?? [];
+      const counters = a.counters ?? [];
+      args.push(a.pos, jobs.length, ...this.jobArgs(jobs), counters.length);
+      for (const c of counters) {
+        const [group, name] = splitCounterKey(c.key);
+        const k = this.counterKey(group);
+        let i = slot.get(k);
+        if (i === undefined) {
+          keys.push(k);
+          i = keys.length;
+          slot.set(k, i);
+        }
+        args.push(i, name, Math.trunc(c.delta), c.ttlMs && c.ttlMs > 0 ? Math.ceil(c.ttlMs) : 0);
+      }
+    }
+    return Number(await ACK_EVENTS.run(this.client, keys, args));
+  }
+
+  private async groupInfo(): Promise<Record<string, unknown>[]> {
+    try {
+      return ((await this.client.call('XINFO', 'GROUPS', this.eventsKey)) as unknown[]).map(fields);
+    } catch (err) {
+      if (/no such key/i.test((err as Error).message)) return [];
+      throw err;
+    }
+  }
+
+  /** The oldest entry of `group` not yet acknowledged: [id to keep from, unacknowledged count]. */
+  private async unacked(g: Record<string, unknown>): Promise<{ from: string; events: number; oldest?: string }> {
+    const pending = Number(g.pending);
+    const last = String(g['last-delivered-id']);
+    let undelivered = g.lag === null || g.lag === undefined ? undefined : Number(g.lag);
+    if (undelivered === undefined) {
+      // Redis cannot tell after deletions in the middle: count (bounded) what follows the group's position.
+      undelivered = ((await this.client.xrange(this.eventsKey, `(${last}`, '+', 'COUNT', 100_000)) as unknown[]).length;
+    }
+    if (pending > 0) {
+      const summary = (await this.client.xpending(this.eventsKey, String(g.name))) as [number, string, string, unknown];
+      return { from: summary[1], events: pending + undelivered, oldest: summary[1] };
+    }
+    const from = nextId(last);
+    if (undelivered === 0) return { from, events: 0 };
+    const next = (await this.client.xrange(this.eventsKey, `(${last}`, '+', 'COUNT', 1)) as [string, string[]][];
+    return { from, events: undelivered, oldest: next[0]?.[0] };
+  }
+
+  async eventLag(names?: string[]): Promise<ConsumerLag[]> {
+    const groups = await this.groupInfo();
+    const out: ConsumerLag[] = [];
+    for (const consumer of names ?? groups.map((g) => String(g.name)).sort()) {
+      const g = groups.find((x) => String(x.name) === consumer);
+      if (!g) {
+        out.push({ consumer, events: await this.client.xlen(this.eventsKey) });
+        continue;
+      }
+      const u = await this.unacked(g);
+      const lag: ConsumerLag = { consumer, events: u.events };
+      if (u.oldest) {
+        const entry = (await this.client.xrange(this.eventsKey, u.oldest, '+', 'COUNT', 1)) as [string, string[]][];
+        const json = entry[0]?.[1]?.[1];
+        lag.oldestAt = json ? (JSON.parse(json) as StreamEvent).at : Number(u.oldest.split('-')[0]);
+      }
+      out.push(lag);
+    }
+    return out;
+  }
+
+  async trimEvents(maxEvents: number): Promise<TrimResult> {
+    const groups = await this.groupInfo();
+    const result: TrimResult = { trimmed: 0, forced: 0, lost: [] };
+    const behind: { consumer: string; events: number }[] = [];
+    if (groups.length > 0) {
+      let min: string | undefined;
+      for (const g of groups) {
+        const u = await this.unacked(g);
+        behind.push({ consumer: String(g.name), events: u.events });
+        if (min === undefined || compareIds(u.from, min) < 0) min = u.from;
+      }
+      result.trimmed = Number(await this.client.xtrim(this.eventsKey, 'MINID', min!));
+    }
+    const len = await this.client.xlen(this.eventsKey);
+    if (len > maxEvents) {
+      result.forced = Number(await this.client.xtrim(this.eventsKey, 'MAXLEN', maxEvents));
+      // What survives is the newest maxEvents entries: a consumer lost what it had not acknowledged beyond them.
+      for (const b of behind) if (b.events > maxEvents) result.lost.push({ consumer: b.consumer, events: Math.min(result.forced, b.events - maxEvents) });
+    }
+    return result;
+  }
+
+  async dropEventConsumer(consumer: string): Promise<void> {
+    await this.client.xgroup('DESTROY', this.eventsKey, consumer).catch((err: Error) => {
+      if (!/no such key|requires the key to exist/i.test(err.message)) throw err;
+    });
+    this.groups.delete(consumer);
+  }
+
+  async countEvents(): Promise<number> {
+    return this.client.xlen(this.eventsKey);
+  }
+
+  // --- counters ---------------------------------------------------------------------------------
+
+  async applyOnce(consumer: string, eventId: string, counters: CounterDelta[], markerTtlMs: number): Promise<boolean> {
+    const keys = [this.onceKey(consumer, eventId)];
+    const args: (string | number)[] = [Math.max(1, Math.ceil(markerTtlMs)), counters.length];
+    for (const c of counters) {
+      const [group, name] = splitCounterKey(c.key);
+      keys.push(this.counterKey(group));
+      args.push(keys.length, name, Math.trunc(c.delta), c.ttlMs && c.ttlMs > 0 ? Math.ceil(c.ttlMs) : 0);
+    }
+    return Number(await APPLY_ONCE.run(this.client, keys, args)) === 1;
+  }
+
+  async readCounter(key: string): Promise<number> {
+    const [group, name] = splitCounterKey(key);
+    return Number((await this.client.hget(this.counterKey(group), name)) ?? 0);
+  }
+
+  async readCounters(groups: string[]): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    if (groups.length === 0) return out;
+    const pipe = this.client.pipeline();
+    for (const g of groups) pipe.hgetall(this.counterKey(g));
+    const res = (await pipe.exec()) ?? [];
+    groups.forEach((g, i) => {
+      const [err, all] = res[i] ?? [new Error('no reply'), undefined];
+      if (err) throw err;
+      const values: Record<string, number> = {};
+      for (const [name, v] of Object.entries((all ?? {}) as Record<string, string>)) values[name] = Number(v);
+      out[g] = values;
+    });
+    return out;
+  }
+
   // --- cache ------------------------------------------------------------------------------------
 
   async cacheGet(namespace: string, key: string): Promise<Buffer | undefined> {
@@ -574,14 +803,22 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Redis expires keys itself. What is left is the consumer group: every node that ever ran
-   * (a new name per process) stays a consumer until removed, so consumers without pending jobs
-   * that have been idle for a day are dropped. Returns how many were.
+   * Redis expires keys itself. What is left are the consumer groups (of the job stream and of the
+   * event stream): every node that ever ran (a new name per process) stays a member until
+   * removed, so members without pending entries that have been idle for a day are dropped.
+   * Returns how many were.
    */
   async sweep(_now: number): Promise<number> {
+    let removed = await this.dropStaleMembers(this.streamKey, 'workers');
+    // The same for the members (nodes) of each consumer group of the event stream.
+    for (const g of await this.groupInfo()) removed += await this.dropStaleMembers(this.eventsKey, String(g.name));
+    return removed;
+  }
+
+  private async dropStaleMembers(stream: string, group: string): Promise<number> {
     let consumers: unknown[];
     try {
-      consumers = (await this.client.call('XINFO', 'CONSUMERS', this.streamKey, 'workers')) as unknown[];
+      consumers = (await this.client.call('XINFO', 'CONSUMERS', stream, group)) as unknown[];
     } catch (err) {
       if (/no such key|NOGROUP/i.test((err as Error).message)) return 0;
       throw err;
@@ -590,7 +827,7 @@ export class RedisStore implements Store {
     for (const c of consumers) {
       const f = fields(c);
       if (f.name === this.consumer || Number(f.pending) !== 0 || Number(f.idle) < STALE_CONSUMER_MS) continue;
-      removed += Number(await DROP_CONSUMER.run(this.client, [this.streamKey], [String(f.name)]));
+      removed += Number(await DROP_CONSUMER.run(this.client, [stream], [String(f.name), group]));
     }
     return removed;
   }
@@ -654,6 +891,19 @@ function watchConnection(client: RedisClient, logger?: Pick<Logger, 'warn' | 'in
 /** A CREATE reply saying the submission key named a live message with the same digest. */
 function isRetransmission(res: unknown): boolean {
   return Array.isArray(res) && res[0] === 0;
+}
+
+/** Orders stream ids ('<ms>-<seq>') numerically. */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-');
+  const [bm, bs] = b.split('-');
+  return Number(am) - Number(bm) || Number(as ?? 0) - Number(bs ?? 0);
+}
+
+/** The smallest id after `id`. */
+function nextId(id: string): string {
+  const [ms, seq] = id.split('-');
+  return `${ms}-${Number(seq ?? 0) + 1}`;
 }
 
 /** XINFO replies are flat [name, value, name, value, ...] lists. */

@@ -1,4 +1,5 @@
-import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
+import type { CounterDelta, StreamEntry, StreamEvent, StreamEventKind } from '../records/events.js';
+import type { DeliveryStatus, JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 
 /**
  * A compare-and-set state change of one recipient: applied only when the current state is one of
@@ -14,6 +15,20 @@ export interface Transition {
   patch?: Partial<Omit<RecipientRecord, 'id' | 'messageId' | 'state' | 'history'>>;
   /** Jobs scheduled in the same atomic write, only when the transition happens. */
   jobs?: NewJob[];
+  /**
+   * The delivery report the change owes the originator (asked for, Report-Allowed honoured), put in
+   * the change's stream event. The store writes that event itself whenever the transition happens.
+   */
+  report?: DeliveryStatus;
+  /** Further events appended with the change's own, only when the transition happens (e.g. the message's 'cancelled'). */
+  events?: StreamEvent[];
+  /**
+   * The kind of the change's own event when it is not a change of state ('clicked': a history entry
+   * in the same state), with its kind-specific `data`. Default: 'state', or 'renotified' for a
+   * change into the same state.
+   */
+  eventKind?: StreamEventKind;
+  eventData?: Record<string, unknown>;
   /**
    * SMSC receipt keys to index for this recipient, added whether or not the state changed (a quick
    * handset may have moved it on already; its receipt must still find it).
@@ -58,6 +73,33 @@ export interface BatchWrite {
   del?: string[];
   expect?: { key: string; value: Uint8Array | undefined };
   jobs?: NewJob[];
+}
+
+/** What one consumer does about one event it read, written atomically with its position. */
+export interface EventAck {
+  /** The entry's `pos` as readEvents gave it. */
+  pos: string;
+  jobs?: NewJob[];
+  counters?: CounterDelta[];
+}
+
+/** How far one consumer is behind the outbox. */
+export interface ConsumerLag {
+  consumer: string;
+  /** Events written and not yet acknowledged by this consumer (read or not). */
+  events: number;
+  /** Time (`at`) of the oldest of them, if any. */
+  oldestAt?: number;
+}
+
+/** What trimEvents removed. */
+export interface TrimResult {
+  /** Events every registered consumer had acknowledged. */
+  trimmed: number;
+  /** Events removed by the retention cap although a consumer had not acknowledged them. */
+  forced: number;
+  /** The consumers that lost events to the cap, and how many each. */
+  lost: { consumer: string; events: number }[];
 }
 
 export interface TransitionResult {
@@ -127,6 +169,51 @@ export interface Store {
   /** Earliest due time of any scheduled job not currently leased, if any. */
   nextDueAt(): Promise<number | undefined>;
   countJobs(): Promise<number>;
+
+  // ------------------------------------------------------------ the state-change stream (outbox)
+  // createMessage, transition, replaceContent append their events in the same atomic write.
+
+  /** Appends events on their own (an event that belongs to no state change). */
+  appendEvents(events: StreamEvent[]): Promise<void>;
+  /**
+   * Up to `limit` events for `consumer`, oldest first: first those this reader was handed before and
+   * did not acknowledge, then (Redis) those another reader of the same consumer left unacknowledged
+   * for longer than `leaseMs`, then new ones. A consumer name seen for the first time is registered
+   * at the oldest event the outbox still holds. Several readers (nodes) of one consumer share its
+   * events; `now` is the reader's clock for leases.
+   */
+  readEvents(consumer: string, limit: number, opts: { leaseMs: number; now: number }): Promise<StreamEntry[]>;
+  /**
+   * Acknowledges events of `consumer` and applies each one's effects (jobs, counter increments) in
+   * the same atomic write, each exactly once: an event already acknowledged (by this reader after a
+   * retry, or by another reader that took it over) applies nothing. `acks` must be in the order
+   * readEvents gave them. Returns how many were applied.
+   */
+  ackEvents(consumer: string, acks: EventAck[]): Promise<number>;
+  /** How far each registered consumer (or the named ones) is behind. */
+  eventLag(consumers?: string[]): Promise<ConsumerLag[]>;
+  /**
+   * Removes the events every registered consumer has acknowledged, and beyond `maxEvents` the
+   * oldest ones whatever the consumers (the retention cap; the caller logs who lost what).
+   */
+  trimEvents(maxEvents: number): Promise<TrimResult>;
+  /** Unregisters a consumer for good (its position no longer holds events back). */
+  dropEventConsumer(consumer: string): Promise<void>;
+  /** How many events the outbox holds. */
+  countEvents(): Promise<number>;
+
+  // ------------------------------------------------------------ counters
+
+  /**
+   * Adds `counters` once per (consumer, eventId): the first call applies them and remembers the id
+   * (for `markerTtlMs`, which must outlast any replay: longer than the outbox retention), a repeat
+   * applies nothing. Returns whether it applied. For effects that cannot ride on ackEvents.
+   */
+  applyOnce(consumer: string, eventId: string, counters: CounterDelta[], markerTtlMs: number): Promise<boolean>;
+  /** One counter (0 when absent or expired). */
+  readCounter(key: string): Promise<number>;
+  /** Every counter of each group (`<group>:<name>` -> name: value), one read per group. */
+  readCounters(groups: string[]): Promise<Record<string, Record<string, number>>>;
 
   /** Small expiring values: UAProf cache, idempotency keys, rate counters. */
   cacheGet(namespace: string, key: string): Promise<Buffer | undefined>;

@@ -1,5 +1,5 @@
-import type { NewJob, RecipientRecord, RecipientState } from '../records/model.js';
-import type { RecipientChange } from '../relay/ports.js';
+import type { StreamEvent } from '../records/events.js';
+import type { MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 
 /**
  * Which recipient events a REST message's webhook receives (request field `events`, account
@@ -31,26 +31,51 @@ export const WEBHOOK_JOB = 'webhook';
 
 /**
  * The webhook job a REST message's recipient change causes, if its subscription wants one: one
- * event per change, keyed by (recipient, state) so that at-least-once re-runs of a handler
- * schedule it once. A change that carries a wanted delivery report is sent as a 'delivery-report'
- * event (the payload VASPs had before), any other wanted change as a 'state-change' event.
+ * event per change, keyed by (recipient, state) so that a change is sent once. A change that
+ * carries a wanted delivery report is sent as a 'delivery-report' event (the payload VASPs had
+ * before), any other wanted change as a 'state-change' event. The stream event says exactly where
+ * the change stands (sequence, previous state): the store wrote both with the change.
  */
-export function webhookJobsFor(c: RecipientChange): NewJob[] {
-  const o = c.message.origin;
-  if (o.kind !== 'rest' || !o.webhookUrl) return [];
+export function webhookJobsFor(e: StreamEvent, message: MessageRecord): NewJob[] {
+  const o = message.origin;
+  if (o.kind === 'rest' && o.webhookUrl && e.kind === 'clicked' && e.recipientId !== undefined) return clickJobs(e, o.events ?? DEFAULT_WEBHOOK_EVENTS);
+  if (o.kind !== 'rest' || !o.webhookUrl || e.kind !== 'state' || e.recipientId === undefined || e.to === undefined) return [];
   const events: readonly string[] = o.events ?? DEFAULT_WEBHOOK_EVENTS;
-  const report = c.report !== undefined && events.includes('delivery-report') ? c.report : undefined;
+  const report = e.report !== undefined && events.includes('delivery-report') ? e.report : undefined;
   const stateWanted =
-    c.from !== c.to &&
-    (c.reportAllowed || !BY_RECIPIENT.has(c.to)) &&
-    (events.includes(c.to) || (OUTCOME_STATES.has(c.to) && events.includes('final')));
+    e.from !== e.to &&
+    (e.reportAllowed !== false || !BY_RECIPIENT.has(e.to)) &&
+    (events.includes(e.to) || (OUTCOME_STATES.has(e.to) && events.includes('final')));
   if (report === undefined && !stateWanted) return [];
   return [
     {
       type: WEBHOOK_JOB,
       dueAt: 0,
-      key: eventKey(c.recipient.id, c.to),
-      payload: { kind: report !== undefined ? 'delivery' : 'state', messageId: c.message.id, rid: c.recipient.id, state: c.to, at: c.at, ...(report !== undefined ? { status: report } : {}) },
+      key: eventKey(e.recipientId, e.to),
+      payload: {
+        kind: report !== undefined ? 'delivery' : 'state',
+        messageId: e.messageId,
+        rid: e.recipientId,
+        state: e.to,
+        at: e.at,
+        sequence: e.sequence,
+        ...(e.from !== undefined ? { previousState: e.from } : {}),
+        ...(report !== undefined ? { status: report } : {}),
+      },
+    },
+  ];
+}
+
+/** The 'clicked' webhook of a person's first click of a tracked link, when subscribed; its sequence orders it among the state events. */
+function clickJobs(e: StreamEvent, events: readonly string[]): NewJob[] {
+  if (!events.includes('clicked')) return [];
+  const d = e.data ?? {};
+  return [
+    {
+      type: WEBHOOK_JOB,
+      dueAt: 0,
+      key: `whclick:${e.recipientId}:${e.sequence}`,
+      payload: { kind: 'click', messageId: e.messageId, rid: e.recipientId, state: e.to, at: e.at, sequence: e.sequence, link: d.link, userAgent: d.userAgent, batchId: d.batchId },
     },
   ];
 }

@@ -17,10 +17,10 @@ import type { NotificationPort } from '../relay/ports.js';
 import { VaspReports } from './reports.js';
 import { VaspSender } from './send.js';
 import { BatchService } from './batches/service.js';
-import { cacheFunnel } from './batches/funnel.js';
+import { batchFunnelConsumer } from './batches/funnel.js';
+import type { EventConsumer } from '../stream/runner.js';
 import { linkRoutes } from './batches/links.js';
 import type { PushTransport } from '../relay/transport.js';
-import type { RecipientRecord, RecipientState } from '../records/model.js';
 
 export interface VaspDeps {
   config: GatewayConfig;
@@ -32,6 +32,8 @@ export interface VaspDeps {
   nudge?: () => void;
   /** Where keyword replies (STOP, START, HELP) go out as text SMS. */
   transport?: PushTransport;
+  /** Wakes the stream consumers (events written outside the relay: clicks). */
+  nudgeEvents?: () => void;
 }
 
 /** The VASP side of one node: accounts, sending rules, the MM7 and REST routes, reports back. */
@@ -46,8 +48,8 @@ export interface Vasp {
   moNotifier(inner: NotificationPort): NotificationPort;
   jobHandlers: Record<string, JobHandler>;
   batches: BatchService;
-  /** Every recipient state change (the relay's onTransition): campaign funnels. */
-  onTransition(record: RecipientRecord, from: RecipientState): void;
+  /** The stream consumers of the VASP side (campaign funnels). */
+  consumers: EventConsumer[];
 }
 
 export function createVasp(deps: VaspDeps): Vasp {
@@ -73,10 +75,10 @@ export function createVasp(deps: VaspDeps): Vasp {
     accounts,
     limits,
     optOut,
-    funnel: cacheFunnel(deps.store),
     logger: deps.logger,
     clock: deps.clock,
     nudge: deps.nudge,
+    nudgeEvents: () => deps.nudgeEvents?.(),
   });
   const mm7 = mm7Routes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, control, metrics: deps.metrics });
   const rest = restRoutes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, store: deps.store, control, metrics: deps.metrics, batches });
@@ -106,8 +108,6 @@ export function createVasp(deps: VaspDeps): Vasp {
     jobHandlers: { ...outbound.jobHandlers(), ...batches.jobHandlers() },
     moNotifier: (inner) => moNotifier(inner, { config: cfg, accounts, optOut, outbound, store: deps.store, relay: deps.relay, logger: deps.logger, transport: deps.transport }),
     batches,
-    onTransition: (record, from) => {
-      batches.onTransition(record, from).catch((err: unknown) => deps.logger.warn({ err, rid: record.id }, 'campaign funnel not updated'));
-    },
+    consumers: [batchFunnelConsumer(deps.store, deps.config.relay.retentionSeconds * 1000)],
   };
 }

@@ -91,9 +91,9 @@ export class VaspReports {
         schedule({ type: MM7_JOB, dueAt: 0, key: `mm7rr:${m.id}:${reader.toLowerCase()}`, payload: { kind: 'read', messageId: m.id, reader, status, at } }),
     };
     this.rest = {
-      // State changes and their delivery reports: webhook jobs written with the change itself.
-      changeJobs: webhookJobsFor,
-      // Only for 'report' jobs queued before changeJobs existed (an upgrade with jobs in flight).
+      // State changes and their delivery reports: webhook jobs made by the stream consumer 'reports'.
+      eventJobs: webhookJobsFor,
+      // Only for 'report' jobs queued before webhook events existed (an upgrade with jobs in flight).
       deliveryReport: (m, r, status, at) =>
         schedule({ type: WEBHOOK_JOB, dueAt: 0, key: `whdr:${r.id}:${status}`, payload: { kind: 'delivery', messageId: m.id, rid: r.id, status, at } }),
       readReport: async (m, reader, status, at) => {
@@ -242,6 +242,8 @@ export class VaspReports {
       link?: string;
       userAgent?: string;
       batchId?: string;
+      sequence?: number;
+      previousState?: RecipientState;
     };
     const message = await this.d.store.getMessage(p.messageId);
     if (!message) return { done: true };
@@ -260,8 +262,14 @@ export class VaspReports {
     let event: Record<string, unknown>;
     if (p.kind === 'delivery' || p.kind === 'state') {
       if (p.kind === 'state' && !recipient) return { done: true };
-      // Jobs of the first generation (before state events) carry no state: their payload stays as it was.
-      const place = p.state && recipient ? placeInHistory(recipient, p.state, Number(p.at)) : undefined;
+      // Jobs made from the stream carry their place; older ones read it from the history; jobs of
+      // the first generation (before state events) carry no state: their payload stays as it was.
+      const place =
+        p.sequence !== undefined
+          ? { sequence: p.sequence, ...(p.previousState ? { previousState: p.previousState } : {}) }
+          : p.state && recipient
+            ? placeInHistory(recipient, p.state, Number(p.at))
+            : undefined;
       if (place && recipient) await this.afterEarlierEvents(recipient, p.state!, place.sequence);
       event = {
         event: p.kind === 'delivery' ? 'delivery-report' : 'state-change',
@@ -275,7 +283,7 @@ export class VaspReports {
       };
     } else if (p.kind === 'click') {
       // A person's first click of a tracked link; its place in the recipient's history orders it among the state events.
-      const place = recipient && p.state ? placeInHistory(recipient, p.state, Number(p.at)) : undefined;
+      const place = p.sequence !== undefined ? { sequence: p.sequence } : recipient && p.state ? placeInHistory(recipient, p.state, Number(p.at)) : undefined;
       event = {
         event: 'clicked',
         messageId: message.id,

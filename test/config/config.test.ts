@@ -71,6 +71,18 @@ t.test('node: id defaults to hostname-pid, lease from the environment, bad value
   t.throws(() => loadConfig({ cwd: dir, env: { MMSC_JOB_LEASE_SECONDS: '0' } }), { message: /node\.jobLeaseSeconds/ });
 });
 
+t.test('stream: defaults, environment, bad values refused naming the key', async (t) => {
+  const dir = t.testdir({});
+  const cfg = loadConfig({ cwd: dir, env: {} });
+  t.same(cfg.stream, { run: true, batchSize: 256, maxEvents: 2_000_000, lagAlertEvents: 100_000 });
+  const set = loadConfig({ cwd: dir, env: { MMSC_STREAM_RUN: 'false', MMSC_STREAM_MAX_EVENTS: '5000' } });
+  t.equal(set.stream.run, false);
+  t.equal(set.stream.maxEvents, 5000);
+  t.throws(() => loadConfig({ cwd: dir, env: { MMSC_STREAM_MAX_EVENTS: '10' } }), { message: /stream\.maxEvents: must be >= 1000/ });
+  t.throws(() => loadConfig({ cwd: dir, env: {}, overrides: { stream: { batchSize: 0 } } }), { message: /stream\.batchSize/ });
+  t.throws(() => loadConfig({ cwd: dir, env: {}, overrides: { stream: { lagAlertEvents: 'many' } } }), { message: /stream\.lagAlertEvents/ });
+});
+
 t.test('the example config file sets the HTTP hardening keys, the admin listener and the MSISDN policy', async (t) => {
   const cfg = loadConfig({ file: 'config/mmsc.example.json', env: {} });
   t.match(cfg.http, { headersTimeoutMs: 10_000, bodyIdleTimeoutMs: 20_000, minBodyRate: 500, maxBufferedBytes: 134_217_728, admin: { port: 9090, host: '127.0.0.1' } });

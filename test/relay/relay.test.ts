@@ -8,6 +8,7 @@ import { Relay, type Retransmission, type SubmitInput, type SubmitResult } from 
 import { LmdbStore } from '../../src/store/lmdb-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/types.js';
+import { EventRunner } from '../../src/stream/runner.js';
 import { redisForTests } from '../support/redis.js';
 
 const HOUR = 3_600_000;
@@ -44,10 +45,12 @@ function setup(t: Test, makeStore: (clock: () => number) => Store = (clock) => n
   const cfg = defaultConfig().relay;
   const relay = new Relay({ store, config: cfg, logger: pino({ level: 'silent' }), notifier, reports: { mm1: reports }, clock });
   const handlers = relay.jobHandlers();
-  /** Runs every job due at the current time, like the JobRunner would. */
+  const events = new EventRunner({ store, logger: pino({ level: 'silent' }), consumers: [relay.reportConsumer()], clock });
+  /** Runs every job due at the current time, like the JobRunner would, after the stream's consumers. */
   async function drain(): Promise<number> {
     let ran = 0;
     for (;;) {
+      await events.drain();
       const jobs = await store.claimDueJobs(now, 100, 60_000);
       if (jobs.length === 0) return ran;
       for (const job of jobs) {

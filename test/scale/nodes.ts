@@ -65,6 +65,8 @@ export interface NodeOptions {
   smscPort: number;
   dataDir: string;
   leaseSeconds?: number;
+  /** More environment (config file, stream settings); wins over the above. */
+  env?: Record<string, string>;
 }
 
 /** Starts `node dist/src/main.js` and resolves once it listens. */
@@ -84,6 +86,7 @@ export async function startNode(o: NodeOptions): Promise<NodeProcess> {
       MMSC_JOB_LEASE_SECONDS: String(o.leaseSeconds ?? 60),
       MMSC_SMSC_URL: `smpp://mmsc:secret@127.0.0.1:${o.smscPort}`,
       MMSC_LOG_LEVEL: 'info',
+      ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

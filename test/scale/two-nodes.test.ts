@@ -53,6 +53,9 @@ t.test('send to node A, retrieve from node B; a receipt on B finds A\'s notifica
   const ind = decode(decodeWspPush(push.payload).body) as NotificationInd;
   t.equal(ind.type, 'm-notification-ind');
 
+  // The handset here is quicker than the node's write after the SMSC's answer can be on a busy
+  // host; the history asserted below wants the 'notified' step recorded before the retrieval.
+  await waitFor('the notification to be recorded', () => [a, b].some((n) => n.logs.some((l) => l.msg === 'notification pushed' && l.msgId === conf.messageId)));
   // The retrieval URL names whichever node notified; any node serves it.
   const location = new URL(ind.contentLocation);
   const got = await fetch(`${b.url}${location.pathname}`);

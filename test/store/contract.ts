@@ -360,6 +360,149 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     now -= 2000;
   });
 
+  t.test('the stream: events are written with the message and each change that happens, in order', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const { message, recipients } = sampleMessage(3, { origin: { kind: 'rest', vaspId: 'V1' } });
+    // An address without a route starts unreachable (and owes the 'unreachable' report).
+    recipients[2] = { ...recipients[2]!, state: 'unreachable', history: [{ state: 'unreachable', at: now, note: 'no route' }] };
+    for (const r of recipients) Object.assign(r, { vaspId: 'V1', origin: 'rest' });
+    const sub = { key: `stream-${Math.random()}`, digest: 'd', ttlMs: 60_000 };
+    await store.createMessage(message, Buffer.from('x'), recipients, [], sub);
+    const [r0, r1] = recipients as [RecipientRecord, RecipientRecord];
+    await store.transition(r0.id, { from: ['accepted'], to: 'notified', at: now + 1, note: 'push 1', patch: { smsc: { link: 'L', messageIds: ['m1'] } } });
+    t.equal((await store.transition(r0.id, { from: ['accepted'], to: 'notified', at: now + 2 }))?.changed, false);
+    await store.transition(r0.id, { from: ['notified'], to: 'notified', at: now + 3, note: 'push 2', patch: { smsc: { link: 'L', messageIds: ['m2'] } } });
+    await store.transition(r0.id, { from: ['notified'], to: 'retrieved', at: now + 4, report: 'retrieved', patch: { reportAllowed: true } });
+    await store.transition(r1.id, { from: ['accepted'], to: 'rejected', at: now + 5, report: 'rejected', patch: { reportAllowed: false }, events: [{ id: `${message.id}#cancelled`, kind: 'cancelled', messageId: message.id, at: now + 5, origin: 'rest' }] });
+    // Neither a refused duplicate nor a retransmission writes an event.
+    await t.rejects(store.createMessage(message, Buffer.from('x'), recipients, []));
+    const retry = sampleMessage(1);
+    t.same(await store.createMessage(retry.message, Buffer.from('x'), retry.recipients, [], sub), { created: false, existing: message.id });
+    await store.updateRecipient(r0.id, { lastError: 'not a change' });
+    t.equal(await store.replaceContent(message.id, message.contentType, Buffer.from('new')), true);
+    await store.appendEvents([{ id: 'free#1', kind: 'mm4-hop', messageId: message.id, at: now + 7, origin: 'rest', data: { peer: 'mms.example.net' } }]);
+
+    const entries = await store.readEvents('c1', 100, { leaseMs: 60_000, now });
+    t.equal(await store.countEvents(), entries.length);
+    t.same(
+      entries.map((e) => e.event.id),
+      [`${message.id}#accepted`, `${message.id}/2#0`, `${r0.id}#1`, `${r0.id}#2`, `${r0.id}#3`, `${r1.id}#1`, `${message.id}#cancelled`, `${message.id}#replaced@${now}`, 'free#1'],
+      'in commit order, one per change that happened',
+    );
+    const [accepted, unreachable, notified, renotified, retrieved, rejected] = entries.map((e) => e.event);
+    t.same(accepted, { id: `${message.id}#accepted`, kind: 'accepted', messageId: message.id, at: message.createdAt, origin: 'rest', vaspId: 'V1', count: 3 });
+    t.same(unreachable, { id: `${message.id}/2#0`, kind: 'state', messageId: message.id, recipientId: `${message.id}/2`, sequence: 0, to: 'unreachable', at: now, note: 'no route', origin: 'rest', vaspId: 'V1', address: recipients[2]!.address, report: 'unreachable' });
+    t.same(notified, { id: `${r0.id}#1`, kind: 'state', messageId: message.id, recipientId: r0.id, sequence: 1, from: 'accepted', to: 'notified', at: now + 1, note: 'push 1', origin: 'rest', vaspId: 'V1', address: r0.address, smsc: { link: 'L', messageIds: ['m1'] } });
+    t.match(renotified, { kind: 'renotified', sequence: 2, from: 'notified', to: 'notified', smsc: { messageIds: ['m2'] } });
+    t.match(retrieved, { kind: 'state', sequence: 3, from: 'notified', to: 'retrieved', report: 'retrieved' });
+    t.notOk('reportAllowed' in retrieved!, 'Report-Allowed appears only when it forbids');
+    t.match(rejected, { sequence: 1, from: 'accepted', to: 'rejected', report: 'rejected', reportAllowed: false });
+    t.notOk('smsc' in retrieved!, 'no push, no SMSC facts');
+    t.match(entries[7]!.event, { kind: 'replaced', messageId: message.id, vaspId: 'V1' });
+    t.same(entries[8]!.event.data, { peer: 'mms.example.net' });
+  });
+
+  t.test('the stream: each consumer has its own position; effects apply once, with the acknowledgement', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    for (let i = 0; i < 3; i++) {
+      const { message, recipients } = sampleMessage(1);
+      await store.createMessage(message, Buffer.from('x'), recipients, []);
+    }
+    const opts = { leaseMs: 60_000, now };
+    const a = await store.readEvents('a', 2, opts);
+    t.equal(a.length, 2);
+    t.same((await store.eventLag(['a'])).map((l) => l.events), [3], 'read is not acknowledged');
+    const jobs = (i: number): NewJob[] => [{ type: 'x', dueAt: 0, key: `effect-${i}`, payload: { i } }];
+    const counters = [{ key: 'vasp:V:2023-11-14:accepted', delta: 1 }, { key: 'vasp:V:2023-11-14:retrieved', delta: 2 }];
+    t.equal(await store.ackEvents('a', [{ pos: a[0]!.pos, jobs: jobs(0), counters }]), 1);
+    // A failed batch: the second entry was not acknowledged; it comes again, first.
+    const again = await store.readEvents('a', 10, opts);
+    t.equal(again.length, 2);
+    t.equal(again[0]!.event.id, a[1]!.event.id, 'the unacknowledged one first');
+    t.equal(await store.ackEvents('a', [{ pos: a[0]!.pos, jobs: jobs(9), counters }]), 0, 'acknowledged before: nothing applied again');
+    t.equal(await store.ackEvents('a', again.map((e, i) => ({ pos: e.pos, jobs: jobs(i + 1), counters }))), 2);
+    t.equal(await store.countJobs(), 3, 'one job per acknowledged event');
+    t.same(await store.readCounters(['vasp:V:2023-11-14', 'vasp:none']), { 'vasp:V:2023-11-14': { accepted: 3, retrieved: 6 }, 'vasp:none': {} });
+    t.equal(await store.readCounter('vasp:V:2023-11-14:retrieved'), 6);
+    t.equal(await store.readCounter('vasp:V:2023-11-14:other'), 0);
+    t.same(await store.readEvents('a', 10, opts), [], 'caught up');
+    t.same(await store.eventLag(['a']), [{ consumer: 'a', events: 0 }]);
+
+    // Another consumer starts from the oldest event the outbox holds, whatever 'a' did.
+    const b = await store.readEvents('b', 10, opts);
+    t.equal(b.length, 3);
+    const lags = await store.eventLag();
+    t.same(lags.map((l) => [l.consumer, l.events]), [['a', 0], ['b', 3]]);
+    t.equal(lags[1]!.oldestAt, b[0]!.event.at);
+  });
+
+  t.test('the stream: trimmed once every consumer has passed; the cap trims regardless and names who lost events', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const make = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const { message, recipients } = sampleMessage(1);
+        await store.createMessage(message, Buffer.from('x'), recipients, []);
+      }
+    };
+    await make(4);
+    const opts = { leaseMs: 60_000, now };
+    const fast = await store.readEvents('fast', 10, opts);
+    const slow = await store.readEvents('slow', 10, opts);
+    await store.ackEvents('fast', fast.map((e) => ({ pos: e.pos })));
+    await store.ackEvents('slow', slow.slice(0, 1).map((e) => ({ pos: e.pos })));
+    t.same(await store.trimEvents(100), { trimmed: 1, forced: 0, lost: [] }, 'only what the slowest consumer passed');
+    t.equal(await store.countEvents(), 3);
+    t.same((await store.readEvents('slow', 10, opts)).map((e) => e.event.id), slow.slice(1).map((e) => e.event.id), 'the slow one still has its events');
+    await make(3);
+    const r = await store.trimEvents(4);
+    t.equal(r.forced, 2);
+    t.same(r.lost, [{ consumer: 'slow', events: 2 }], 'the slow consumer lost two');
+    t.equal(await store.countEvents(), 4);
+    const rest = await store.readEvents('slow', 10, opts);
+    t.equal(rest.length, 4, 'it goes on with what is left');
+    await store.dropEventConsumer('slow');
+    t.same((await store.eventLag()).map((l) => l.consumer), ['fast']);
+  });
+
+  t.test('applyOnce: counters applied once per (consumer, event id)', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const c = [{ key: 'batch:b1:retrieved', delta: 1 }, { key: 'batch:b1:notified', delta: -1 }];
+    t.equal(await store.applyOnce('cdr', 'r/0#3', c, 3_600_000), true);
+    t.equal(await store.applyOnce('cdr', 'r/0#3', c, 3_600_000), false, 'a replay applies nothing');
+    t.equal(await store.applyOnce('other', 'r/0#3', c, 3_600_000), true, 'markers are per consumer');
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.applyOnce('cdr', 'r/0#4', [{ key: 'batch:b1:retrieved', delta: 1 }], 3_600_000)));
+    t.equal(results.filter(Boolean).length, 1, 'concurrent repeats: one applies');
+    t.same(await store.readCounters(['batch:b1']), { 'batch:b1': { retrieved: 3, notified: -2 } });
+    await t.rejects(store.applyOnce('cdr', 'x', [{ key: 'nogroup', delta: 1 }], 1000), /not <group>:<name>/);
+  });
+
+  if (factory.reopen) {
+    const reopen = factory.reopen;
+    t.test('the stream: positions and events survive close and reopen', async (t) => {
+      const store = await factory.create(clock);
+      for (let i = 0; i < 3; i++) {
+        const { message, recipients } = sampleMessage(1);
+        await store.createMessage(message, Buffer.from('x'), recipients, []);
+      }
+      const first = await store.readEvents('p', 10, { leaseMs: 60_000, now });
+      await store.ackEvents('p', [{ pos: first[0]!.pos, counters: [{ key: 'k:g:n', delta: 1 }] }]);
+      await store.close();
+      const again = await reopen(clock);
+      t.teardown(() => again.close());
+      const { message, recipients } = sampleMessage(1);
+      await again.createMessage(message, Buffer.from('x'), recipients, []);
+      // On Redis the reopened store is another reader (node): it takes what the first one read and
+      // did not acknowledge once that lease has run out (the clock here is past it).
+      const next = await again.readEvents('p', 10, { leaseMs: 60_000, now: Date.now() + 120_000 });
+      t.same(next.map((e) => e.event.id), [...first.slice(1).map((e) => e.event.id), `${message.id}#accepted`], 'continues after its position, new events after old ones');
+      t.equal(await again.readCounter('k:g:n'), 1);
+    });
+  }
+
   if (factory.reopen) {
     const reopen = factory.reopen;
     t.test('data survives close and reopen', async (t) => {

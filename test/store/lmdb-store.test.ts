@@ -260,3 +260,23 @@ t.test('a record shape first seen in a write that fails is written correctly by 
   t.same(await store.getMessage(second.message.id), second.message, 'decodes from what is on disk');
   t.equal(await store.getMessage(first.message.id), undefined);
 });
+
+t.test('counter groups with a TTL expire by the store clock, from their latest increment', async (t) => {
+  let now = 1_800_000_000_000;
+  const store = new LmdbStore(t.testdir({}), { clock: () => now, mapSizeBytes: 2 ** 26 });
+  t.teardown(() => store.close());
+  await store.applyOnce('live', 'e1', [{ key: 'live:1800000000:accepted', delta: 2, ttlMs: 60_000 }, { key: 'vasp:V:2027-01-15:accepted', delta: 2 }], 3_600_000);
+  now += 50_000;
+  await store.applyOnce('live', 'e2', [{ key: 'live:1800000000:accepted', delta: 1, ttlMs: 60_000 }], 3_600_000);
+  now += 50_000;
+  t.same(await store.readCounters(['live:1800000000']), { 'live:1800000000': { accepted: 3 } }, 'alive 60 s after its latest increment');
+  now += 10_001;
+  t.same(await store.readCounters(['live:1800000000']), { 'live:1800000000': {} }, 'expired');
+  t.equal(await store.readCounter('live:1800000000:accepted'), 0);
+  t.ok((await store.sweep(now)) >= 1, 'the sweep removes it');
+  t.equal(await store.readCounter('vasp:V:2027-01-15:accepted'), 2, 'groups without a TTL stay');
+  // The marker of e1 expired with its TTL: after it, the same id would apply again (markers must outlive replays).
+  now += 3_600_000;
+  await store.sweep(now);
+  t.equal(await store.applyOnce('live', 'e1', [{ key: 'vasp:V:2027-01-15:accepted', delta: 1 }], 3_600_000), true);
+});

@@ -51,6 +51,23 @@ if (!server) {
     });
   }
 
+  t.test('counter groups with a TTL expire in Redis from their latest increment; stale stream members are kept while they hold events', async (t) => {
+    n++;
+    const store = make();
+    const prefix = `${runPrefix}${n}:`;
+    await store.ackEvents('none', []);
+    t.equal(await store.applyOnce('live', 'e1', [{ key: 'live:1:accepted', delta: 1, ttlMs: 60_000 }, { key: 'vasp:V:d:accepted', delta: 1 }], 3_600_000), true);
+    const ttl = await admin.pttl(`${prefix}{g}:n:live:1`);
+    t.ok(ttl > 50_000 && ttl <= 60_000, `the group expires (${ttl} ms)`);
+    t.equal(await admin.pttl(`${prefix}{g}:n:vasp:V:d`), -1, 'groups without a TTL do not');
+    const marker = await admin.pttl(`${prefix}{g}:o:live:e1`);
+    t.ok(marker > 3_500_000, 'the applyOnce marker lives as long as asked');
+    const { message, recipients } = sampleMessage(1);
+    await store.createMessage(message, Buffer.from('x'), recipients, []);
+    t.equal((await store.readEvents('c', 10, { leaseMs: 60_000, now: Date.now() })).length, 1);
+    t.equal(await store.sweep(Date.now()), 0, 'a member holding events, or active, is kept');
+  });
+
   t.test('a body survives as exact bytes, including 0x00 and 0xFF', async (t) => {
     for (const mode of ['redis', 'dir'] as const) {
       n++;

@@ -330,16 +330,16 @@ t.test('per-recipient media by a variable: fetched once per distinct URL; an Ide
 
 t.test('funnel: a retrieval that overtook its notification write still counts the recipient as notified', async (t) => {
   const { funnelDeltas } = await import('../../src/vasp/batches/funnel.js');
-  const rec = (states: string[]) => ({ history: states.map((state, at) => ({ state, at })) }) as never;
-  t.same(funnelDeltas(rec(['accepted', 'notified', 'retrieved']), 'notified', 'retrieved'), { retrieved: 1 });
-  t.same(funnelDeltas(rec(['accepted', 'retrieved']), 'accepted', 'retrieved'), { retrieved: 1, notified: 1 });
-  t.same(funnelDeltas(rec(['accepted', 'fallback-sms', 'retrieved']), 'fallback-sms', 'retrieved'), { retrieved: 1 });
-  t.same(funnelDeltas(rec(['accepted', 'notified', 'acknowledged']), 'notified', 'acknowledged'), { acknowledged: 1, retrieved: 1 });
-  t.same(funnelDeltas(rec(['accepted', 'notified', 'retrieved', 'acknowledged']), 'retrieved', 'acknowledged'), { acknowledged: 1 });
-  t.same(funnelDeltas(rec(['accepted', 'retrieved', 'acknowledged']), 'retrieved', 'acknowledged'), { acknowledged: 1 }, 'the retrieval counted notified already');
-  t.same(funnelDeltas(rec(['accepted', 'acknowledged']), 'accepted', 'acknowledged'), { acknowledged: 1, retrieved: 1, notified: 1 });
-  t.same(funnelDeltas(rec(['accepted', 'notified', 'notified']), 'notified', 'notified'), undefined, 'a re-notification adds nothing');
-  t.same(funnelDeltas(rec(['accepted', 'notified', 'unreachable']), 'notified', 'unreachable'), { 'failed:unreachable': 1 });
+  const h = (states: string[]) => states.map((state) => ({ state })) as never;
+  t.same(funnelDeltas(h(['accepted', 'notified', 'retrieved']), 'notified', 'retrieved'), { retrieved: 1 });
+  t.same(funnelDeltas(h(['accepted', 'retrieved']), 'accepted', 'retrieved'), { retrieved: 1, notified: 1 });
+  t.same(funnelDeltas(h(['accepted', 'fallback-sms', 'retrieved']), 'fallback-sms', 'retrieved'), { retrieved: 1 });
+  t.same(funnelDeltas(h(['accepted', 'notified', 'acknowledged']), 'notified', 'acknowledged'), { acknowledged: 1, retrieved: 1 });
+  t.same(funnelDeltas(h(['accepted', 'notified', 'retrieved', 'acknowledged']), 'retrieved', 'acknowledged'), { acknowledged: 1 });
+  t.same(funnelDeltas(h(['accepted', 'retrieved', 'acknowledged']), 'retrieved', 'acknowledged'), { acknowledged: 1 }, 'the retrieval counted notified already');
+  t.same(funnelDeltas(h(['accepted', 'acknowledged']), 'accepted', 'acknowledged'), { acknowledged: 1, retrieved: 1, notified: 1 });
+  t.same(funnelDeltas(h(['accepted', 'notified', 'notified']), 'notified', 'notified'), undefined, 'a re-notification adds nothing');
+  t.same(funnelDeltas(h(['accepted', 'notified', 'unreachable']), 'notified', 'unreachable'), { 'failed-unreachable': 1 });
 });
 
 t.test('a release at the account tps: a second of throughput at a time; pause and resume in the middle; messages still get through', async (t) => {

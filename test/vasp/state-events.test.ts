@@ -1,7 +1,7 @@
 /**
  * Webhook events of a REST message's recipients at the relay and store level, on the embedded store
- * and on Redis: each state change schedules its event in the same write, once, and nothing is
- * scheduled for a change that did not happen.
+ * and on Redis: each state change writes its stream event in the same write, the consumer
+ * 'reports' schedules its webhook once, and nothing is scheduled for a change that did not happen.
  */
 import { randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
@@ -14,6 +14,7 @@ import { Relay, type SubmitInput } from '../../src/relay/relay.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/types.js';
+import { EventRunner } from '../../src/stream/runner.js';
 import { placeInHistory, webhookJobsFor, WEBHOOK_JOB } from '../../src/vasp/events.js';
 import { deleteKeys, redisForTests } from '../support/redis.js';
 
@@ -29,8 +30,8 @@ class AcceptingNotifier implements NotificationPort {
 }
 
 const restPort: ReportPort = {
-  changeJobs: webhookJobsFor,
-  deliveryReport: async () => ({ ok: false, temporary: false, reason: 'a REST delivery report must come through changeJobs' }),
+  eventJobs: webhookJobsFor,
+  deliveryReport: async () => ({ ok: false, temporary: false, reason: 'a REST delivery report must come through eventJobs' }),
   readReport: async () => ({ ok: true }),
 };
 
@@ -51,9 +52,11 @@ function harness(store: Store, clock: () => number) {
   const notifier = new AcceptingNotifier();
   const relay = new Relay({ store, config: defaultConfig().relay, logger: pino({ level: 'silent' }), notifier, reports: { rest: restPort }, clock });
   const handlers = relay.jobHandlers();
+  const events = new EventRunner({ store, logger: pino({ level: 'silent' }), consumers: [relay.reportConsumer()], clock });
   const webhooks: JobRecord[] = [];
   async function drain(): Promise<void> {
     for (;;) {
+      await events.drain();
       const jobs = await store.claimDueJobs(clock(), 100, 60_000);
       if (jobs.length === 0) return;
       for (const job of jobs) {
@@ -130,6 +133,10 @@ function scenarios(t: Test, name: string, make: StoreMaker): void {
       { state: 'retrieved', sequence: 3, previousState: 'deferred' },
       { state: 'acknowledged', sequence: 4, previousState: 'retrieved' },
     ]);
+    for (const j of webhooks.filter((j) => j.payload.rid === a.id)) {
+      const place = placeInHistory(ra, String(j.payload.state), Number(j.payload.at))!;
+      t.same([j.payload.sequence, j.payload.previousState], [place.sequence, place.previousState], `the job carries the place the store wrote (${String(j.payload.state)})`);
+    }
     const rc = (await store.getRecipient(c.id))!;
     const cancelled = webhooks.find((j) => j.payload.state === 'cancelled')!;
     t.same(placeInHistory(rc, 'cancelled', Number(cancelled.payload.at)), { sequence: 3, previousState: 'notified' }, 'the re-notification is in the history, not among the events');

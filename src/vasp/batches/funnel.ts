@@ -1,10 +1,13 @@
-import type { RecipientRecord, RecipientState } from '../../records/model.js';
+import type { CounterDelta, StreamEvent } from '../../records/events.js';
+import type { MessageRecord, RecipientRecord, RecipientState } from '../../records/model.js';
 import type { Store } from '../../store/types.js';
+import type { EventConsumer } from '../../stream/runner.js';
 
 /**
- * The funnel of a batch past its release: counters per (batch, variant) that the relay's state
- * changes, read reports and link clicks move. Reading them is a handful of key reads whatever the
- * size of the batch.
+ * The funnel of a batch past its release: counters per (batch, variant), moved exactly once per
+ * event by the stream consumer 'batch-funnel' (Store.ackEvents) - recipient state changes and
+ * clicks - and by Store.applyOnce for what is not in the stream (read reports, link-preview bots).
+ * Reading them is one counter-group read per variant, whatever the size of the batch.
  */
 export const FUNNEL_FIELDS = [
   'notified',
@@ -16,79 +19,43 @@ export const FUNNEL_FIELDS = [
   'botClicks',
   'forwarded',
   'cancelled',
-  'failed:rejected',
-  'failed:unreachable',
-  'failed:expired',
+  'failed-rejected',
+  'failed-unreachable',
+  'failed-expired',
 ] as const;
 export type FunnelField = (typeof FUNNEL_FIELDS)[number];
 
-/**
- * Where the funnel's counters live. `apply` adds its deltas at most once per event id, so an event
- * seen twice (a handler run again after a crash) counts once.
- */
-export interface FunnelCounters {
-  /**
-   * `once`: the caller sees each event exactly once (the relay calls onTransition only for the
-   * compare-and-set that made the change), so no marker is needed.
-   */
-  apply(eventId: string, batchId: string, variant: number, deltas: Partial<Record<FunnelField, number>>, ttlMs: number, once?: boolean): Promise<void>;
-  read(batchId: string, variants: number): Promise<Record<FunnelField, number>[]>;
-  /** Writes what is buffered (before the store closes). */
-  flush(): Promise<void>;
+/** The consumer's name: its position in the store and the scope of its applyOnce markers (a contract). */
+export const BATCH_FUNNEL = 'batch-funnel';
+
+/** Counter group of one variant of a batch: `batch:<id>:<variant>` (fields are the counter names). */
+export const funnelGroup = (batchId: string, variant: number): string => `batch:${batchId}:${variant}`;
+
+const DAY = 86_400_000;
+
+export function funnelCounters(batchId: string, variant: number, deltas: Partial<Record<FunnelField, number>>, ttlMs: number): CounterDelta[] {
+  const group = funnelGroup(batchId, variant);
+  return Object.entries(deltas).map(([f, n]) => ({ key: `${group}:${f}`, delta: n!, ttlMs }));
 }
 
-/**
- * Counters on the store's cache (interim, until the state-change stream of issue 21): a
- * set-if-absent marker per event id where an event may come twice, then atomic adds, gathered in
- * memory for up to `flushMs` so that a busy release costs one add per counter per flush rather
- * than one per recipient. A crash loses what was gathered and not yet written (never counts twice).
- */
-export function cacheFunnel(store: Store, flushMs = 100): FunnelCounters {
-  const pending = new Map<string, { n: number; ttlMs: number }>();
-  let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> = Promise.resolve();
-  const flush = (): Promise<void> => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (pending.size === 0) return writing;
-    const batch = [...pending];
-    pending.clear();
-    writing = writing.then(() => Promise.all(batch.map(([k, v]) => store.cacheAdd('bf', k, v.n, v.ttlMs))).then(() => undefined)).catch(() => undefined);
-    return writing;
-  };
-  return {
-    async apply(eventId, batchId, variant, deltas, ttlMs, once) {
-      if (!once && (await store.cacheSetIfAbsent('bfe', eventId, Buffer.from('1'), ttlMs)) !== undefined) return;
-      for (const [f, n] of Object.entries(deltas)) {
-        const k = `${batchId}:${variant}:${f}`;
-        const cur = pending.get(k);
-        pending.set(k, { n: (cur?.n ?? 0) + n!, ttlMs: Math.max(ttlMs, cur?.ttlMs ?? 0) });
-      }
-      timer ??= setTimeout(() => void flush(), flushMs);
-    },
-    flush,
-    async read(batchId, variants) {
-      await flush();
-      const out: Record<FunnelField, number>[] = [];
-      for (let v = 0; v < variants; v++) {
-        const values = await Promise.all(FUNNEL_FIELDS.map((f) => store.cacheGet('bf', `${batchId}:${v}:${f}`)));
-        out.push(Object.fromEntries(FUNNEL_FIELDS.map((f, i) => [f, Number(values[i]?.toString('latin1') ?? 0) || 0])) as Record<FunnelField, number>);
-      }
-      return out;
-    },
-  };
+export async function readFunnel(store: Store, batchId: string, variants: number): Promise<Record<FunnelField, number>[]> {
+  const groups = Array.from({ length: variants }, (_, v) => funnelGroup(batchId, v));
+  const all = await store.readCounters(groups);
+  return groups.map((g) => Object.fromEntries(FUNNEL_FIELDS.map((f) => [f, all[g]?.[f] ?? 0])) as Record<FunnelField, number>);
 }
 
 /**
  * What a recipient's change into `to` adds to the funnel (cumulative stages: a recipient counts in
- * 'notified' once, however often it is re-notified, and stays counted when it moves on). A stage a
- * change proves without its own change having been recorded counts with it: a handset may retrieve
- * before the notification's own write (it moves accepted -> retrieved, and 'notified' never gets
- * written), and an acknowledge without a recorded retrieval proves one.
+ * 'notified' once, however often it is re-notified, and stays counted when it moves on). `history`
+ * is the recipient's history up to and including the change. A stage a change proves without its
+ * own change having been recorded counts with it: a handset may retrieve before the notification's
+ * own write (accepted -> retrieved: 'notified' is never written), and an acknowledge without a
+ * recorded retrieval proves one.
  */
-export function funnelDeltas(record: RecipientRecord, from: RecipientState, to: RecipientState): Partial<Record<FunnelField, number>> | undefined {
+export function funnelDeltas(history: readonly { state: RecipientState }[], from: RecipientState | undefined, to: RecipientState): Partial<Record<FunnelField, number>> | undefined {
   if (from === to) return undefined;
-  const seen = (s: RecipientState): boolean => record.history.some((h) => h.state === s);
+  const before = history.slice(0, -1);
+  const seen = (s: RecipientState): boolean => before.some((h) => h.state === s);
   const reached = (): Partial<Record<FunnelField, number>> => (seen('notified') || seen('fallback-sms') ? {} : { notified: 1 });
   switch (to) {
     case 'notified':
@@ -107,8 +74,47 @@ export function funnelDeltas(record: RecipientRecord, from: RecipientState, to: 
     case 'rejected':
     case 'unreachable':
     case 'expired':
-      return { [`failed:${to}`]: 1 } as Partial<Record<FunnelField, number>>;
+      return { [`failed-${to}`]: 1 } as Partial<Record<FunnelField, number>>;
     default:
       return undefined;
   }
+}
+
+/**
+ * The stream consumer that keeps the funnels: for each state change or click of a recipient of a
+ * campaign message, its counters, applied with the consumer's position (exactly once). A click
+ * counts the recipient as clicked on its first click only (an earlier click entry in its history).
+ */
+export function batchFunnelConsumer(store: Store, retentionMs: number): EventConsumer {
+  // A message's origin never changes: remembered per message (bounded).
+  const batchOf = new Map<string, { id: string; variant: number; ttlMs: number } | null>();
+  const lookup = async (messageId: string): Promise<{ id: string; variant: number; ttlMs: number } | undefined> => {
+    let b = batchOf.get(messageId);
+    if (b === undefined) {
+      const m: MessageRecord | undefined = await store.getMessage(messageId);
+      const o = m?.origin;
+      b = o?.kind === 'rest' && o.batch ? { id: o.batch.id, variant: o.batch.variant, ttlMs: Math.max(DAY, m!.expiresAt + retentionMs - Date.now()) } : null;
+      if (batchOf.size >= 10_000) batchOf.delete(batchOf.keys().next().value!);
+      batchOf.set(messageId, b);
+    }
+    return b ?? undefined;
+  };
+  return {
+    name: BATCH_FUNNEL,
+    async handle(e: StreamEvent) {
+      if (e.origin !== 'rest' || e.recipientId === undefined || e.to === undefined || e.sequence === undefined) return undefined;
+      if (e.kind !== 'state' && e.kind !== 'clicked') return undefined;
+      const b = await lookup(e.messageId);
+      if (!b) return undefined;
+      let deltas: Partial<Record<FunnelField, number>> | undefined;
+      if (e.kind === 'clicked' || e.to === 'retrieved' || e.to === 'acknowledged') {
+        // History is append-only: the entries up to the event's sequence are the recipient as the change left it.
+        const r: RecipientRecord | undefined = await store.getRecipient(e.recipientId);
+        const history: { state: RecipientState; note?: string }[] = r?.history.slice(0, e.sequence + 1) ?? [{ state: e.to }];
+        if (e.kind === 'clicked') deltas = history.slice(0, -1).some((h) => h.note?.startsWith('click ')) ? undefined : { clicked: 1 };
+        else deltas = funnelDeltas(history, e.from, e.to);
+      } else deltas = funnelDeltas([{ state: e.to }], e.from, e.to);
+      return deltas ? { counters: funnelCounters(b.id, b.variant, deltas, b.ttlMs) } : undefined;
+    },
+  };
 }

@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../../config/index.js';
 import type { QuietHours, VaspAccount, WebhookEvent } from '../../config/vasp.js';
 import type { JobOutcome } from '../../queue/runner.js';
 import { RandomPool } from '../../records/ids.js';
-import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../../records/model.js';
+import type { JobRecord, MessageRecord, NewJob, RecipientState } from '../../records/model.js';
 import type { Relay, SubmitInput } from '../../relay/relay.js';
 import type { Store } from '../../store/types.js';
 import type { VaspAccounts } from '../accounts.js';
@@ -14,8 +14,7 @@ import type { VaspLimits } from '../limits.js';
 import type { OptOutList } from '../opt-out.js';
 import { quietUntil } from '../quiet-hours.js';
 import { senderOf } from '../send.js';
-import { WEBHOOK_JOB } from '../events.js';
-import { funnelDeltas, type FunnelCounters, type FunnelField } from './funnel.js';
+import { BATCH_FUNNEL, funnelCounters, readFunnel, type FunnelField } from './funnel.js';
 import { isBot } from './links.js';
 import {
   CHUNK,
@@ -57,10 +56,11 @@ export interface BatchServiceDeps {
   accounts: VaspAccounts;
   limits: VaspLimits;
   optOut: OptOutList;
-  funnel: FunnelCounters;
   logger: Logger;
   clock?: () => number;
   nudge?: () => void;
+  /** Wakes the stream consumers (a click was written). */
+  nudgeEvents?: () => void;
 }
 
 /** A variant as the API takes it (the top-level subject/text/media are variant 0's defaults). */
@@ -124,8 +124,6 @@ export class BatchService {
   private readonly compiled = new Map<string, { variants: CompiledVariant[]; stored: Map<number, MediaInput> }>();
   /** Media fetched from templated URLs: once per distinct URL per batch on this node. */
   private readonly fetched = new Map<string, Promise<MediaInput | Error>>();
-  /** Batch of a message, for the funnel (a message's origin never changes). */
-  private readonly batchOfMessage = new Map<string, { id: string; variant: number; expiresAt: number } | null>();
 
   constructor(private readonly d: BatchServiceDeps) {
     this.now = d.clock ?? Date.now;
@@ -336,7 +334,7 @@ export class BatchService {
     const b = await this.load(account, id);
     if (!b) return undefined;
     const { meta, control, progress } = b;
-    const funnel = await this.d.funnel.read(id, meta.variants.length);
+    const funnel = await readFunnel(this.d.store, id, meta.variants.length);
     const perVariant = meta.variants.map((_, i) => countsOf(meta.variantTotals[i] ?? 0, progress.tally[i] ?? emptyTally(), funnel[i]!, control.status === 'cancelled'));
     const total = sumCounts(perVariant);
     const out: Record<string, unknown> = {
@@ -686,38 +684,15 @@ export class BatchService {
 
   // ------------------------------------------------------------------ funnel
 
-  /** Writes buffered funnel counts (the gateway stops). */
-  flush(): Promise<void> {
-    return this.d.funnel.flush();
-  }
-
-  private async batchOf(messageId: string): Promise<{ id: string; variant: number; expiresAt: number } | undefined> {
-    let b = this.batchOfMessage.get(messageId);
-    if (b === undefined) {
-      const m = await this.d.store.getMessage(messageId);
-      const o = m?.origin;
-      b = o?.kind === 'rest' && o.batch ? { id: o.batch.id, variant: o.batch.variant, expiresAt: m!.expiresAt + this.d.config.relay.retentionSeconds * 1000 } : null;
-      if (this.batchOfMessage.size >= 10_000) this.batchOfMessage.delete(this.batchOfMessage.keys().next().value!);
-      this.batchOfMessage.set(messageId, b);
-    }
-    return b ?? undefined;
-  }
-
-  /** A recipient changed state (the relay's onTransition): its batch's funnel moves. */
-  async onTransition(record: RecipientRecord, from: RecipientState): Promise<void> {
-    if (record.origin !== undefined && record.origin !== 'rest') return;
-    const deltas = funnelDeltas(record, from, record.state);
-    if (!deltas) return;
-    const b = await this.batchOf(record.messageId);
-    if (!b) return;
-    await this.d.funnel.apply(`${record.id}:${record.state}`, b.id, b.variant, deltas, Math.max(1, b.expiresAt - this.now()), true);
-  }
-
-  /** A read report about a batch message. */
+  /**
+   * A read report about a batch message (not in the stream: the relay's read-report job calls the
+   * REST port): counted once per message.
+   */
   async onReadReport(message: MessageRecord, status: string): Promise<void> {
     const o = message.origin;
     if (o.kind !== 'rest' || !o.batch || status !== 'read') return;
-    await this.d.funnel.apply(`${message.id}:read`, o.batch.id, o.batch.variant, { read: 1 }, Math.max(1, message.expiresAt + this.d.config.relay.retentionSeconds * 1000 - this.now()));
+    const ttl = Math.max(DAY, message.expiresAt + this.d.config.relay.retentionSeconds * 1000 - this.now());
+    await this.d.store.applyOnce(BATCH_FUNNEL, `${message.id}:read`, funnelCounters(o.batch.id, o.batch.variant, { read: 1 }, ttl), ttl);
   }
 
   // ------------------------------------------------------------------ clicks
@@ -737,15 +712,15 @@ export class BatchService {
     const ttl = DAY * 400;
     try {
       if (method === 'HEAD' || isBot(userAgent, this.d.config.vasp.links.botUserAgents)) {
-        await this.d.funnel.apply(`bot:${code}`, link.b, link.v, { botClicks: 1 }, ttl);
+        await this.d.store.applyOnce(BATCH_FUNNEL, `bot:${code}`, funnelCounters(link.b, link.v, { botClicks: 1 }, ttl), ttl);
         return link.u;
       }
       const first = (await this.d.store.cacheSetIfAbsent('bclick', code, enc({ at: now, ua: userAgent.slice(0, 300) }), ttl)) === undefined;
       if (!first) return link.u;
       const [rawOut] = await this.d.store.batchGet([outcomeKey(link.b, Math.floor(link.r / CHUNK))]);
       const messageId = dec<Outcome[]>(rawOut)?.[link.r % CHUNK]?.[0];
-      if (messageId) await this.recordClick(`${messageId}/0`, link, code, userAgent, now);
-      await this.d.funnel.apply(`clicked:${link.b}:${link.r}`, link.b, link.v, { clicked: 1 }, ttl);
+      // The funnel's 'clicked' and the webhook come from the click's stream event.
+      if (messageId) await this.recordClick(`${messageId}/0`, link, userAgent, now);
     } catch (e) {
       // The redirect matters more to the person than our count.
       this.d.logger.warn({ err: e, code }, 'click could not be recorded');
@@ -753,20 +728,19 @@ export class BatchService {
     return link.u;
   }
 
-  private async recordClick(rid: string, link: { b: string; l: number; u: string }, code: string, userAgent: string, at: number): Promise<void> {
+  /**
+   * The click goes into the recipient's history as an entry without a change of state: the store
+   * writes its stream event (kind 'clicked', with its own sequence number) in the same write, and the
+   * stream's consumers make the funnel count and the 'clicked' webhook of it.
+   */
+  private async recordClick(rid: string, link: { b: string; l: number; u: string }, userAgent: string, at: number): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const r = await this.d.store.getRecipient(rid);
       if (!r) return;
-      const m = await this.d.store.getMessage(r.messageId);
-      const o = m?.origin;
-      const wanted = o?.kind === 'rest' && o.webhookUrl && (o.events ?? []).includes('clicked');
-      const jobs: NewJob[] = wanted
-        ? [{ type: WEBHOOK_JOB, dueAt: 0, key: `whclick:${code}`, payload: { kind: 'click', messageId: r.messageId, rid, state: r.state, at, link: link.u, linkIndex: link.l, userAgent: userAgent.slice(0, 300), batchId: link.b } }]
-        : [];
-      // The click goes into the recipient's history (no change of state), so its event has a place in the sequence.
-      const res = await this.d.store.transition(rid, { from: [r.state], to: r.state, at, note: `click ${link.l}`, jobs });
+      const data = { link: link.u, linkIndex: link.l, userAgent: userAgent.slice(0, 300), batchId: link.b };
+      const res = await this.d.store.transition(rid, { from: [r.state], to: r.state, at, note: `click ${link.l}`, eventKind: 'clicked', eventData: data });
       if (!res || res.changed) {
-        if (jobs.length) this.d.nudge?.();
+        this.d.nudgeEvents?.();
         return;
       }
     }
@@ -860,7 +834,7 @@ function countsOf(accepted: number, t: ReleaseTally, f: Record<FunnelField, numb
   const failedRelease = Object.values(t.failed).reduce((n, x) => n + x, 0);
   const notYet = Math.max(0, accepted - t.released - t.optedOut - t.duplicate - failedRelease);
   const failedByReason: Record<string, number> = { ...t.failed };
-  for (const r of ['rejected', 'unreachable', 'expired'] as const) if (f[`failed:${r}`]) failedByReason[r] = f[`failed:${r}`];
+  for (const r of ['rejected', 'unreachable', 'expired'] as const) if (f[`failed-${r}`]) failedByReason[r] = f[`failed-${r}`];
   const failed = Object.values(failedByReason).reduce((n, x) => n + x, 0);
   return {
     accepted,
