@@ -101,7 +101,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     onTransition: (r) => metrics.transitions.inc({ to: r.state }),
   });
   relayRef = relay;
-  const vasp = createVasp({ config, store, relay, logger, metrics, clock: opts.clock, nudge: () => runner?.nudge() });
+  const vasp = createVasp({ config, store, relay, logger, metrics, clock: opts.clock, nudge: () => runner?.nudge(), transport, nudgeEvents: () => events?.nudge() });
   Object.assign(reports, vasp.reports);
   runner = new JobRunner({
     store,
@@ -119,7 +119,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   events = new EventRunner({
     store,
     logger,
-    consumers: [relay.reportConsumer(), vaspCountersConsumer()],
+    consumers: [relay.reportConsumer(), vaspCountersConsumer(), ...vasp.consumers],
     batchSize: config.stream.batchSize,
     leaseMs: config.node.jobLeaseSeconds * 1000,
     maxEvents: config.stream.maxEvents,
@@ -172,6 +172,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     logger.info({ url: adminUrl }, 'admin listener: /metrics, /healthz and /readyz are served here, not on the public port');
   }
   const publicUrl = (config.http.publicUrl || url).replace(/\/+$/, '');
+  vasp.batches.publicUrl = publicUrl;
   const mm1Notifier = new Mm1Notifier({ transport, config: config.relay, retrievalBase: `${publicUrl}${config.mm1.retrievalPath}/`, logger, clock: opts.clock });
   const handsetNotifier =
     nonMms.length > 0

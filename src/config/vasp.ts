@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { RecipientState } from '../records/model.js';
+import { DEFAULT_BOT_AGENTS } from './bot-agents.js';
 import { ConfigError, arr, bool, int, obj, opt, str, type Rule } from './schema.js';
 
 /**
@@ -20,7 +21,7 @@ export const STATE_EVENTS = [
   'cancelled',
 ] as const satisfies readonly RecipientState[];
 
-export const WEBHOOK_EVENTS = ['delivery-report', 'final', ...STATE_EVENTS] as const;
+export const WEBHOOK_EVENTS = ['delivery-report', 'final', 'clicked', ...STATE_EVENTS] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export interface AuthLimits {
@@ -69,6 +70,42 @@ export interface VaspAccount {
   webhookSecret?: string;
   /** Recipient events for REST messages whose request names none (see src/vasp/events.ts); default ['delivery-report']. */
   webhookEvents?: WebhookEvent[];
+  /** SMS answered to a handset that texts a stop keyword to the account's short code (none when absent). */
+  optOutReply?: string;
+  /** SMS answered to a start keyword (START, UNSTOP). */
+  optInReply?: string;
+  /** SMS answered to a help keyword (HELP, INFO). */
+  helpText?: string;
+}
+
+/** Campaigns (REST /batches, src/vasp/batches). */
+export interface BatchesConfig {
+  /** Recipients in the JSON body of POST /batches (larger lists come as a CSV or JSON Lines file). */
+  maxInlineRecipients: number;
+  /** Recipients in one batch. */
+  maxRecipients: number;
+  /** Largest POST /batches body (JSON, or the multipart upload with its recipients file), octets. */
+  maxUploadBytes: number;
+  /** Largest `variables` of one recipient (JSON characters). */
+  maxVariableBytes: number;
+  /** How far ahead sendAt may be. */
+  maxScheduleDays: number;
+  /** How long a batch's release may take after sendAt (its records are kept that long plus message expiry and retention). */
+  releaseDays: number;
+  /** Recipients released per step of the release job. */
+  releaseSlice: number;
+  /** Share of an account's tps a campaign leaves to its other sends while they are active. */
+  bulkReserve: number;
+}
+
+/** Tracked links of campaigns: `<publicUrl>/l/<code>`. */
+export interface LinksConfig {
+  /** Public base of the short links; '' = http.publicUrl. */
+  publicUrl: string;
+  /** Requests per minute per client address on /l/. */
+  rateLimitPerMinute: number;
+  /** User-agent substrings of link-preview fetchers and crawlers, counted apart from clicks. */
+  botUserAgents: string[];
 }
 
 export interface VaspConfig {
@@ -94,6 +131,12 @@ export interface VaspConfig {
   optOut: string[];
   /** A handset message to a VASP short code whose text is one of these opts its sender out of that VASP. */
   stopKeywords: string[];
+  /** ... one of these opts it back in. */
+  startKeywords: string[];
+  /** ... one of these is answered with the account's helpText. */
+  helpKeywords: string[];
+  batches: BatchesConfig;
+  links: LinksConfig;
   /** Media fetched by URL for REST sends. */
   media: { maxBytes: number; timeoutMs: number; maxItems: number; allowPrivateHosts: boolean };
   /**
@@ -122,6 +165,19 @@ export function defaultVaspConfig(): VaspConfig {
     relayServerId: 'mmsc',
     optOut: [],
     stopKeywords: ['STOP', 'UNSUBSCRIBE', 'STOPALL', 'CANCEL', 'END', 'QUIT'],
+    startKeywords: ['START', 'UNSTOP'],
+    helpKeywords: ['HELP', 'INFO'],
+    batches: {
+      maxInlineRecipients: 100_000,
+      maxRecipients: 1_000_000,
+      maxUploadBytes: 256 * 1024 * 1024,
+      maxVariableBytes: 4096,
+      maxScheduleDays: 35,
+      releaseDays: 7,
+      releaseSlice: 500,
+      bulkReserve: 0.2,
+    },
+    links: { publicUrl: '', rateLimitPerMinute: 120, botUserAgents: [...DEFAULT_BOT_AGENTS] },
     media: { maxBytes: 1_048_576, timeoutMs: 10_000, maxItems: 10, allowPrivateHosts: false },
     reports: { initialSeconds: 5, maxSeconds: 3600, maxAttempts: 12, timeoutMs: 10_000, allowPrivateHosts: false },
     idempotencyTtlSeconds: 86_400,
@@ -146,6 +202,23 @@ export const VASP_CONFIG_RULE: Rule = obj({
   relayServerId: str({ pattern: /^[\x21-\x7e]{1,64}$/ }),
   optOut: arr(str({ pattern: /^\+\d{7,15}$/, hint: 'an E.164 number' })),
   stopKeywords: arr(str({ pattern: /^\S{1,20}$/ })),
+  startKeywords: arr(str({ pattern: /^\S{1,20}$/ })),
+  helpKeywords: arr(str({ pattern: /^\S{1,20}$/ })),
+  batches: obj({
+    maxInlineRecipients: int(1, 1_000_000),
+    maxRecipients: int(1, 100_000_000),
+    maxUploadBytes: int(1024, 16 * 1024 * 1024 * 1024),
+    maxVariableBytes: int(16, 1024 * 1024),
+    maxScheduleDays: int(0, 365),
+    releaseDays: int(1, 365),
+    releaseSlice: int(1, 10_000),
+    bulkReserve: { kind: 'number', min: 0, max: 0.9 },
+  }),
+  links: obj({
+    publicUrl: str({ pattern: /^$|^https?:\/\/[^\s%]+[^/\s%]$/, hint: 'http(s)://host[:port][/path], no trailing slash' }),
+    rateLimitPerMinute: int(1, 1_000_000),
+    botUserAgents: arr(str({ pattern: /^.{1,100}$/ })),
+  }),
   media: obj({ maxBytes: int(1, 100 * 1024 * 1024), timeoutMs: int(100, 600_000), maxItems: int(0, 100), allowPrivateHosts: bool() }),
   reports: obj({
     initialSeconds: { kind: 'number', min: 0.01, max: 86_400 },
@@ -171,6 +244,9 @@ export const VASP_CONFIG_RULE: Rule = obj({
       webhookUrl: opt(url),
       webhookSecret: opt(str({ pattern: /^.{16,}$/, hint: 'at least 16 characters' })),
       webhookEvents: opt(arr(str({ pattern: new RegExp(`^(${WEBHOOK_EVENTS.join('|')})$`), hint: WEBHOOK_EVENTS.join(', ') }))),
+      optOutReply: opt(str({ pattern: /^[^]{1,640}$/, hint: '1 to 640 characters' })),
+      optInReply: opt(str({ pattern: /^[^]{1,640}$/, hint: '1 to 640 characters' })),
+      helpText: opt(str({ pattern: /^[^]{1,640}$/, hint: '1 to 640 characters' })),
     }),
   ),
 });

@@ -15,10 +15,13 @@ import type { DeliveryStatus, MessageRecord, Origin, RecipientRecord, RecipientS
  * - `accepted`: a message was stored (`count` recipients; a recipient whose first state is not
  *   'accepted' also has a `state` event of its own, with sequence 0);
  * - `cancelled`, `replaced`: the originator withdrew the message or replaced its content;
+ * - `clicked`: a person's first click of a campaign's tracked link (src/vasp/batches): an entry in
+ *   the recipient's history without a change of state, so it has a sequence like the changes;
+ *   `data` holds the link, the user agent and the batch;
  * - further kinds (`mm4-hop`, `email`, ...) are added by the interfaces that make them; a consumer
  *   ignores kinds it does not know.
  */
-export type StreamEventKind = 'state' | 'renotified' | 'accepted' | 'cancelled' | 'replaced' | 'mm4-hop' | 'email' | (string & {});
+export type StreamEventKind = 'state' | 'renotified' | 'accepted' | 'cancelled' | 'replaced' | 'clicked' | 'mm4-hop' | 'email' | (string & {});
 
 export interface StreamEvent {
   /**
@@ -101,12 +104,12 @@ export function reportDue(asked: boolean, status: DeliveryStatus | undefined, re
  * The event of a change the store is writing: `cur` is the record as it was, `next` as it will be
  * (its last history entry is the change). `extra` carries what only the caller knows.
  */
-export function changeEvent(cur: RecipientRecord, next: RecipientRecord, extra: { report?: DeliveryStatus } = {}): StreamEvent {
+export function changeEvent(cur: RecipientRecord, next: RecipientRecord, extra: { report?: DeliveryStatus; kind?: StreamEventKind; data?: Record<string, unknown> } = {}): StreamEvent {
   const sequence = next.history.length - 1;
   const h = next.history[sequence]!;
   const e: StreamEvent = {
     id: `${next.id}#${sequence}`,
-    kind: cur.state === next.state ? 'renotified' : 'state',
+    kind: extra.kind ?? (cur.state === next.state ? 'renotified' : 'state'),
     messageId: next.messageId,
     recipientId: next.id,
     sequence,
@@ -119,12 +122,23 @@ export function changeEvent(cur: RecipientRecord, next: RecipientRecord, extra: 
   if (h.note !== undefined) e.note = h.note;
   if (next.vaspId !== undefined) e.vaspId = next.vaspId;
   if (extra.report !== undefined) e.report = extra.report;
+  if (extra.data !== undefined) e.data = extra.data;
   if (next.reportAllowed === false) e.reportAllowed = false;
   // A push in this change: the notify transition patches the SMSC correlation in the same write.
   if (next.smsc !== cur.smsc && next.smsc && (next.state === 'notified' || next.state === 'fallback-sms')) {
     e.smsc = next.smsc.link !== undefined ? { link: next.smsc.link, messageIds: next.smsc.messageIds } : { messageIds: next.smsc.messageIds };
   }
   return e;
+}
+
+/** What a transition adds to its own event (the stores pass it to changeEvent). */
+export function eventExtra(t: { report?: DeliveryStatus; eventKind?: StreamEventKind; eventData?: Record<string, unknown> }): { report?: DeliveryStatus; kind?: StreamEventKind; data?: Record<string, unknown> } | undefined {
+  if (t.report === undefined && t.eventKind === undefined) return undefined;
+  const x: { report?: DeliveryStatus; kind?: StreamEventKind; data?: Record<string, unknown> } = {};
+  if (t.report !== undefined) x.report = t.report;
+  if (t.eventKind !== undefined) x.kind = t.eventKind;
+  if (t.eventData !== undefined) x.data = t.eventData;
+  return x;
 }
 
 /**

@@ -36,6 +36,8 @@ export type Origin =
       idempotencyKey?: string;
       /** Which recipient events go to the webhook (see src/vasp/events.ts); absent = delivery reports only. */
       events?: string[];
+      /** A message released from a campaign (src/vasp/batches): the batch, the row and its variant. */
+      batch?: { id: string; row: number; variant: number };
     };
 
 /** A JSON-safe copy of a WSP Content-Type value. */

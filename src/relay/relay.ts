@@ -628,7 +628,9 @@ export class Relay {
     return {
       name: 'reports',
       handle: (e) => {
-        if (e.kind !== 'state' || e.recipientId === undefined || e.to === undefined) return undefined;
+        // State changes, and clicks of a campaign's tracked links (a port may send them as webhooks).
+        if ((e.kind !== 'state' && e.kind !== 'clicked') || e.recipientId === undefined || e.to === undefined) return undefined;
+        if (e.kind === 'clicked' && e.origin !== 'rest') return undefined;
         const origin = e.origin;
         const port = origin !== undefined ? this.o.reports[origin] : undefined;
         if (origin !== undefined && !port?.eventJobs) return e.report ? { jobs: [this.reportJob(e.recipientId, e.report, e.at)] } : undefined;

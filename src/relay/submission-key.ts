@@ -9,7 +9,8 @@ import type { ContentTypeRecord } from '../records/model.js';
  */
 export interface SubmissionId {
   /** Keeps kinds of request apart (an m-send-req and an m-forward-req may share a TID). */
-  kind: 'mm1-send' | 'mm1-forward' | 'mm7-submit';
+  /** 'batch': a campaign's recipient (sender = batch id, request id = the number): one message per number, whatever was rendered. */
+  kind: 'mm1-send' | 'mm1-forward' | 'mm7-submit' | 'batch';
   sender: string;
   /** '' = the originator gave none: nothing to recognise a repeat by, so no check. */
   requestId: string;
@@ -35,6 +36,7 @@ export interface SubmissionContent {
  */
 export function submissionKey(id: SubmissionId, content: SubmissionContent): SubmissionKey {
   const key = createHash('sha256').update(`${id.kind}\u0000${id.sender}\u0000${id.requestId}`).digest('base64url').slice(0, 32);
+  if (id.kind === 'batch') return { key, digest: 'batch', ttlMs: id.windowMs };
   const digest = createHash('sha256')
     .update(JSON.stringify([content.to, content.cc ?? [], content.bcc ?? [], content.subject?.text ?? null, content.contentType]))
     .update(content.body)

@@ -9,7 +9,7 @@ export interface PushTransport {
    */
   push(destination: string, pdu: Buffer, tag: string): Promise<PushOutcome>;
   /** A plain text SMS (the web link for handsets that cannot receive MMS); absent on bearers without text. */
-  sendText?(destination: string, text: string, tag: string): Promise<PushOutcome>;
+  sendText?(destination: string, text: string, tag: string, opts?: { from?: string }): Promise<PushOutcome>;
 }
 
 /**
@@ -19,7 +19,7 @@ export interface PushTransport {
 export class RecordingTransport implements PushTransport {
   readonly name = 'recording';
   readonly pushes: { destination: string; pdu: Buffer; tag: string; at: number }[] = [];
-  readonly texts: { destination: string; text: string; tag: string; at: number }[] = [];
+  readonly texts: { destination: string; text: string; tag: string; at: number; from?: string }[] = [];
   private readonly listeners: ((p: { destination: string; pdu: Buffer; tag: string }) => void)[] = [];
   private seq = 0;
 
@@ -34,9 +34,9 @@ export class RecordingTransport implements PushTransport {
     return { ok: true, link: this.name, messageIds: [id], receiptKeys: [id] };
   }
 
-  async sendText(destination: string, text: string, tag: string): Promise<PushOutcome> {
+  async sendText(destination: string, text: string, tag: string, opts?: { from?: string }): Promise<PushOutcome> {
     if (this.texts.length >= this.limit) this.texts.shift();
-    this.texts.push({ destination, text, tag, at: Date.now() });
+    this.texts.push({ destination, text, tag, at: Date.now(), ...(opts?.from ? { from: opts.from } : {}) });
     const id = `rec${++this.seq}`;
     return { ok: true, link: this.name, messageIds: [id], receiptKeys: [id] };
   }

@@ -23,6 +23,8 @@ export interface SubmitRequest {
   dataCoding?: number;
   /** UDH present (default true: WAP Push always carries one). */
   udhi?: boolean;
+  /** Source address instead of the link's (a VASP's short code answering a keyword). */
+  source?: string;
 }
 
 export interface LinkStatus {
@@ -211,7 +213,7 @@ export class SmscLink {
 
   private send(job: Job): void {
     const { cfg } = this;
-    const src = addressFields(cfg.sourceAddr, cfg.sourceTon, cfg.sourceNpi, { ton: 0, npi: 1 });
+    const src = job.req.source !== undefined ? addressFields(job.req.source, undefined, undefined, { ton: 3, npi: 0 }) : addressFields(cfg.sourceAddr, cfg.sourceTon, cfg.sourceNpi, { ton: 0, npi: 1 });
     const dst = addressFields(job.req.destination, undefined, undefined, { ton: cfg.destTon, npi: cfg.destNpi });
     const params: smpp.PDUFields = {
       service_type: cfg.serviceType,

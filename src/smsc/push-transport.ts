@@ -47,11 +47,11 @@ export class SmppPushTransport implements PushTransport {
   }
 
   /** A text SMS (GSM 7-bit or UCS-2, concatenated when long) on the first bound link that routes it. */
-  async sendText(destination: string, text: string, _tag: string): Promise<PushOutcome> {
+  async sendText(destination: string, text: string, _tag: string, opts?: { from?: string }): Promise<PushOutcome> {
     const link = this.pool.route(destination).find((l) => l.up);
     if (!link) return { ok: false, temporary: true, reason: `no bound SMSC link routes ${destination}` };
     const segments = encodeTextSms(text, link.nextReference());
-    const results = await Promise.all(segments.map((s, i) => link.submit({ destination, userData: s.userData, dataCoding: s.dataCoding, udhi: s.udhi, moreToSend: i < segments.length - 1 })));
+    const results = await Promise.all(segments.map((s, i) => link.submit({ destination, userData: s.userData, dataCoding: s.dataCoding, udhi: s.udhi, moreToSend: i < segments.length - 1, ...(opts?.from ? { source: opts.from } : {}) })));
     return this.outcome(link, results);
   }
 

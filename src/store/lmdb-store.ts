@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RandomPool } from '../records/ids.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { acceptedEvents, changeEvent, messageEvent, splitCounterKey, type CounterDelta, type StreamEntry, type StreamEvent } from '../records/events.js';
+import { acceptedEvents, changeEvent, eventExtra, messageEvent, splitCounterKey, type CounterDelta, type StreamEntry, type StreamEvent } from '../records/events.js';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
-import type { ConsumerLag, CreateOutcome, EventAck, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult, TrimResult } from './types.js';
+import type { BatchWrite, ConsumerLag, CreateOutcome, EventAck, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult, TrimResult } from './types.js';
 
 type JobKey = [number, string];
-/** [expiry, 'c' (cache) | 'i' (index) | 'n' (counter group), key]: what the sweep reads, oldest first. */
-type ExpiryKey = [number, 'c' | 'i' | 'n', string];
+/** [expiry, 'c' (cache) | 'i' (index) | 'n' (counter group) | 'b' (campaign record), key]: what the sweep reads, oldest first. */
+type ExpiryKey = [number, 'c' | 'i' | 'n' | 'b', string];
 /** [group, name] of a counter. */
 type CounterKey = [string, string];
 
@@ -66,6 +66,8 @@ export class LmdbStore implements Store {
   private readonly jobs: Database<JobRecord, JobKey>;
   private readonly jobKeys: Database<JobKey, string>;
   private readonly cache: Database<CacheEntry, string>;
+  /** Campaign records (BatchWrite): same entry form as the cache, kept apart from it. */
+  private readonly batches: Database<CacheEntry, string>;
   private readonly counts: Database<number, string>;
   /**
    * Every expiring cache and index entry under its expiry time, so that the sweep reads only what
@@ -99,6 +101,7 @@ export class LmdbStore implements Store {
     this.jobs = this.root.openDB({ name: 'jobs', sharedStructuresKey: STRUCTURES });
     this.jobKeys = this.root.openDB({ name: 'jobkeys' });
     this.cache = this.root.openDB({ name: 'cache' });
+    this.batches = this.root.openDB({ name: 'batches' });
     this.counts = this.root.openDB({ name: 'counts' });
     this.expiries = this.root.openDB({ name: 'expiries' });
     this.meta = this.root.openDB({ name: 'meta' });
@@ -375,7 +378,7 @@ export class LmdbStore implements Store {
       this.bump(cur.state, -1);
       this.bump(t.to, 1);
       if (t.jobs) this.putJobs(t.jobs);
-      this.putEvent(changeEvent(cur, next, t.report !== undefined ? { report: t.report } : undefined));
+      this.putEvent(changeEvent(cur, next, eventExtra(t)));
       if (t.events) for (const e of t.events) this.putEvent(e);
       return { record: next, changed: true };
     });
@@ -506,6 +509,35 @@ export class LmdbStore implements Store {
       const total = (live ? Number(Buffer.from(e.v).toString('latin1')) || 0 : 0) + delta;
       this.putCache(k, { v: Buffer.from(String(total), 'latin1'), exp: live ? e.exp : now + ttlMs });
       return total;
+    });
+  }
+
+  async batchGet(keys: string[]): Promise<(Buffer | undefined)[]> {
+    const now = this.now();
+    return keys.map((k) => {
+      const e = this.batches.get(k);
+      return e && e.exp >= now ? Buffer.from(e.v) : undefined;
+    });
+  }
+
+  async batchWrite(w: BatchWrite): Promise<boolean> {
+    return this.write(() => {
+      const now = this.now();
+      if (w.expect) {
+        // Read inside the write transaction: a concurrent writer committed before us is seen.
+        const e = this.batches.get(w.expect.key);
+        const cur = e && e.exp >= now ? e.v : undefined;
+        const want = w.expect.value;
+        if (cur === undefined ? want !== undefined : want === undefined || Buffer.compare(Buffer.from(cur), Buffer.from(want)) !== 0) return false;
+      }
+      for (const k of w.del ?? []) this.batches.remove(k);
+      for (const p of w.put ?? []) {
+        const exp = now + p.ttlMs;
+        this.batches.put(p.key, { v: Buffer.from(p.value.buffer, p.value.byteOffset, p.value.byteLength), exp });
+        this.expiries.put([exp, 'b', p.key], true);
+      }
+      if (w.jobs?.length) this.putJobs(w.jobs);
+      return true;
     });
   }
 
@@ -723,7 +755,7 @@ export class LmdbStore implements Store {
           }
           continue;
         }
-        const db = where === 'c' ? this.cache : this.index;
+        const db = where === 'c' ? this.cache : where === 'b' ? this.batches : this.index;
         // An entry written again since (a new window, a refreshed cache value) has a later marker of its own.
         const e = db.get(key) as { exp?: number } | string | undefined;
         if (e !== undefined && typeof e === 'object' && e.exp !== undefined && e.exp < now) {

@@ -497,3 +497,33 @@ if e and tonumber(e) >= tonumber(ARGV[2]) then return redis.call('HINCRBY', KEYS
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'e', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return tonumber(ARGV[1])`);
+
+/**
+ * A BatchWrite: compare-and-set on one entry, then deletions, puts and jobs, atomically. Entries are
+ * hashes (v: value, e: expiry on the store clock) with a Redis TTL as the safety net.
+ * KEYS: queue, job data, job keys, the expected entry (or any key when unused), then the entries
+ * to delete, then those to put. ARGV: now, expect ('0' none, '1' absent, '2' equal), expected value,
+ * delete count, put count, then per put: value, expiry, ttl; then job count and the jobs.
+ */
+export const BATCH_WRITE = new LuaScript(`${PRELUDE}
+local now = tonumber(ARGV[1])
+if ARGV[2] ~= '0' then
+  local cur = redis.call('HMGET', KEYS[4], 'v', 'e')
+  local live = cur[1] and cur[2] and tonumber(cur[2]) >= now
+  if ARGV[2] == '1' then
+    if live then return 0 end
+  elseif not live or cur[1] ~= ARGV[3] then
+    return 0
+  end
+end
+local nd, np = tonumber(ARGV[4]), tonumber(ARGV[5])
+for i = 1, nd do redis.call('DEL', KEYS[4 + i]) end
+for i = 1, np do
+  local k, a = KEYS[4 + nd + i], 6 + (i - 1) * 3
+  redis.call('DEL', k)
+  redis.call('HSET', k, 'v', ARGV[a], 'e', ARGV[a + 1])
+  redis.call('PEXPIRE', k, ARGV[a + 2])
+end
+local j = 6 + np * 3
+put_jobs(KEYS[1], KEYS[2], KEYS[3], j + 1, tonumber(ARGV[j]))
+return 1`);

@@ -4,11 +4,12 @@ import { hostname } from 'node:os';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
-import { acceptedEvents, changeEvent, messageEvent, splitCounterKey, type CounterDelta, type StreamEntry, type StreamEvent } from '../records/events.js';
+import { acceptedEvents, changeEvent, eventExtra, messageEvent, splitCounterKey, type CounterDelta, type StreamEntry, type StreamEvent } from '../records/events.js';
 import type { JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 import type { Logger } from 'pino';
 import { OUTAGE_OPTIONS, connectRedis, isCluster } from './redis-connect.js';
 import {
+  BATCH_WRITE,
   ACK_EVENTS,
   APPLY_ONCE,
   READ_EVENTS,
@@ -29,7 +30,7 @@ import {
   SCHEDULE,
   type RedisClient,
 } from './redis-scripts.js';
-import type { ConsumerLag, CreateOutcome, EventAck, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult, TrimResult } from './types.js';
+import type { BatchWrite, ConsumerLag, CreateOutcome, EventAck, RecipientPatch, Store, SubmissionKey, Transition, TransitionResult, TrimResult } from './types.js';
 
 export type ContentMode = 'redis' | { dir: string };
 
@@ -167,6 +168,10 @@ export class RedisStore implements Store {
   }
   private get jobKeysKey(): string {
     return `${this.g}jobkeys`;
+  }
+  /** Campaign records share the records' slot, so a BatchWrite and its jobs are one script. */
+  private batchKey(key: string): string {
+    return `${this.g}b:${key}`;
   }
   /** The state-change outbox: a stream, one consumer group per consumer name. */
   private get eventsKey(): string {
@@ -398,7 +403,7 @@ export class RedisStore implements Store {
               history: [...cur.history, t.note ? { state: t.to, at: t.at, note: t.note } : { state: t.to, at: t.at }],
             }
           : cur;
-        const events = applies ? [changeEvent(cur, next, t.report !== undefined ? { report: t.report } : undefined), ...(t.events ?? [])] : undefined;
+        const events = applies ? [changeEvent(cur, next, eventExtra(t)), ...(t.events ?? [])] : undefined;
         if (keys) next = { ...next, smscKeys: [...new Set([...(next.smscKeys ?? []), ...keys.keys])] };
         const index = keys && { keys: keys.keys, value: `${this.now() + keys.ttlMs}|${recipientId}`, ttlMs: keys.ttlMs };
         return { next, jobs: applies ? t.jobs : undefined, index, complete: t.completeJob, changed: applies, events };
@@ -758,6 +763,34 @@ export class RedisStore implements Store {
     const now = this.now();
     const res = await CACHE_ADD.run(this.client, [this.cacheKey(namespace, key)], [Math.trunc(delta), now, now + ttlMs, Math.max(1, Math.ceil(ttlMs))]);
     return Number(res);
+  }
+
+  // --- campaign records ---------------------------------------------------------------------------
+
+  async batchGet(keys: string[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length === 0) return [];
+    const pipe = this.client.pipeline();
+    for (const k of keys) pipe.hmgetBuffer(this.batchKey(k), 'v', 'e');
+    const now = this.now();
+    return ((await pipe.exec()) ?? []).map(([err, res]) => {
+      if (err) throw err;
+      const [v, e] = res as [Buffer | null, Buffer | null];
+      return v && e && Number(e.toString()) >= now ? v : undefined;
+    });
+  }
+
+  async batchWrite(w: BatchWrite): Promise<boolean> {
+    const now = this.now();
+    const puts = w.put ?? [];
+    const dels = w.del ?? [];
+    const keys = [this.queueKey, this.jobDataKey, this.jobKeysKey, this.batchKey(w.expect?.key ?? ''), ...dels.map((k) => this.batchKey(k)), ...puts.map((p) => this.batchKey(p.key))];
+    const expect = w.expect ? (w.expect.value === undefined ? '1' : '2') : '0';
+    const expected = w.expect?.value ? Buffer.from(w.expect.value.buffer, w.expect.value.byteOffset, w.expect.value.byteLength) : '';
+    const args: (string | number | Buffer)[] = [now, expect, expected, dels.length, puts.length];
+    for (const p of puts) args.push(Buffer.from(p.value.buffer, p.value.byteOffset, p.value.byteLength), now + p.ttlMs, Math.max(1, Math.ceil(p.ttlMs + this.graceMs)));
+    const jobs = w.jobs ?? [];
+    args.push(jobs.length, ...this.jobArgs(jobs));
+    return Number(await BATCH_WRITE.run(this.client, keys, args)) === 1;
   }
 
   // --- housekeeping -----------------------------------------------------------------------------

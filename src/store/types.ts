@@ -1,4 +1,4 @@
-import type { CounterDelta, StreamEntry, StreamEvent } from '../records/events.js';
+import type { CounterDelta, StreamEntry, StreamEvent, StreamEventKind } from '../records/events.js';
 import type { DeliveryStatus, JobRecord, MessageRecord, NewJob, RecipientRecord, RecipientState } from '../records/model.js';
 
 /**
@@ -22,6 +22,13 @@ export interface Transition {
   report?: DeliveryStatus;
   /** Further events appended with the change's own, only when the transition happens (e.g. the message's 'cancelled'). */
   events?: StreamEvent[];
+  /**
+   * The kind of the change's own event when it is not a change of state ('clicked': a history entry
+   * in the same state), with its kind-specific `data`. Default: 'state', or 'renotified' for a
+   * change into the same state.
+   */
+  eventKind?: StreamEventKind;
+  eventData?: Record<string, unknown>;
   /**
    * SMSC receipt keys to index for this recipient, added whether or not the state changed (a quick
    * handset may have moved it on already; its receipt must still find it).
@@ -55,6 +62,18 @@ export interface SubmissionKey {
 export type CreateOutcome = { created: true; supersedes?: string } | { created: false; existing: string };
 
 export type RecipientPatch = Transition['patch'];
+
+/**
+ * One atomic write of campaign (batch) records: opaque values under keys, each with its own TTL,
+ * deletions, and jobs. With `expect` it is a compare-and-set: nothing is written unless `expect.key`
+ * holds exactly `expect.value` (undefined = absent or expired).
+ */
+export interface BatchWrite {
+  put?: { key: string; value: Uint8Array; ttlMs: number }[];
+  del?: string[];
+  expect?: { key: string; value: Uint8Array | undefined };
+  jobs?: NewJob[];
+}
 
 /** What one consumer does about one event it read, written atomically with its position. */
 export interface EventAck {
@@ -207,6 +226,14 @@ export interface Store {
    * extend it). cacheGet reads it as decimal text.
    */
   cacheAdd(namespace: string, key: string, delta: number, ttlMs: number): Promise<number>;
+
+  /**
+   * Campaign records (src/vasp/batches): recipient lists in chunks, a batch's settings, control and
+   * progress. Values are opaque; an expired entry reads as absent.
+   */
+  batchGet(keys: string[]): Promise<(Buffer | undefined)[]>;
+  /** Applies a BatchWrite atomically; false when its `expect` did not hold (nothing written). */
+  batchWrite(w: BatchWrite): Promise<boolean>;
 
   /** Counts of recipients per state, for metrics and /readyz. */
   stateCounts(): Promise<Partial<Record<RecipientState, number>>>;

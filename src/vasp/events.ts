@@ -38,6 +38,7 @@ export const WEBHOOK_JOB = 'webhook';
  */
 export function webhookJobsFor(e: StreamEvent, message: MessageRecord): NewJob[] {
   const o = message.origin;
+  if (o.kind === 'rest' && o.webhookUrl && e.kind === 'clicked' && e.recipientId !== undefined) return clickJobs(e, o.events ?? DEFAULT_WEBHOOK_EVENTS);
   if (o.kind !== 'rest' || !o.webhookUrl || e.kind !== 'state' || e.recipientId === undefined || e.to === undefined) return [];
   const events: readonly string[] = o.events ?? DEFAULT_WEBHOOK_EVENTS;
   const report = e.report !== undefined && events.includes('delivery-report') ? e.report : undefined;
@@ -61,6 +62,20 @@ export function webhookJobsFor(e: StreamEvent, message: MessageRecord): NewJob[]
         ...(e.from !== undefined ? { previousState: e.from } : {}),
         ...(report !== undefined ? { status: report } : {}),
       },
+    },
+  ];
+}
+
+/** The 'clicked' webhook of a person's first click of a tracked link, when subscribed; its sequence orders it among the state events. */
+function clickJobs(e: StreamEvent, events: readonly string[]): NewJob[] {
+  if (!events.includes('clicked')) return [];
+  const d = e.data ?? {};
+  return [
+    {
+      type: WEBHOOK_JOB,
+      dueAt: 0,
+      key: `whclick:${e.recipientId}:${e.sequence}`,
+      payload: { kind: 'click', messageId: e.messageId, rid: e.recipientId, state: e.to, at: e.at, sequence: e.sequence, link: d.link, userAgent: d.userAgent, batchId: d.batchId },
     },
   ];
 }

@@ -16,6 +16,11 @@ import { moNotifier } from './mo.js';
 import type { NotificationPort } from '../relay/ports.js';
 import { VaspReports } from './reports.js';
 import { VaspSender } from './send.js';
+import { BatchService } from './batches/service.js';
+import { batchFunnelConsumer } from './batches/funnel.js';
+import type { EventConsumer } from '../stream/runner.js';
+import { linkRoutes } from './batches/links.js';
+import type { PushTransport } from '../relay/transport.js';
 
 export interface VaspDeps {
   config: GatewayConfig;
@@ -25,6 +30,10 @@ export interface VaspDeps {
   metrics: Metrics;
   clock?: () => number;
   nudge?: () => void;
+  /** Where keyword replies (STOP, START, HELP) go out as text SMS. */
+  transport?: PushTransport;
+  /** Wakes the stream consumers (events written outside the relay: clicks). */
+  nudgeEvents?: () => void;
 }
 
 /** The VASP side of one node: accounts, sending rules, the MM7 and REST routes, reports back. */
@@ -38,13 +47,16 @@ export interface Vasp {
   /** Wraps the handset notifier: recipients that are VASP short codes get a DeliverReq instead. */
   moNotifier(inner: NotificationPort): NotificationPort;
   jobHandlers: Record<string, JobHandler>;
+  batches: BatchService;
+  /** The stream consumers of the VASP side (campaign funnels). */
+  consumers: EventConsumer[];
 }
 
 export function createVasp(deps: VaspDeps): Vasp {
   const cfg = deps.config.vasp;
   const accounts = new VaspAccounts(cfg.accounts, { limits: cfg.auth });
   const optOut = new OptOutList(deps.store, cfg.optOut);
-  const limits = new VaspLimits(deps.store, deps.clock);
+  const limits = new VaspLimits(deps.store, deps.clock, cfg.batches.bulkReserve);
   const sender = new VaspSender({
     relay: deps.relay,
     limits,
@@ -56,11 +68,24 @@ export function createVasp(deps: VaspDeps): Vasp {
     clock: deps.clock,
   });
   const control = relayControl(deps.relay, deps.store);
+  const batches = new BatchService({
+    config: deps.config,
+    store: deps.store,
+    relay: deps.relay,
+    accounts,
+    limits,
+    optOut,
+    logger: deps.logger,
+    clock: deps.clock,
+    nudge: deps.nudge,
+    nudgeEvents: () => deps.nudgeEvents?.(),
+  });
   const mm7 = mm7Routes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, control, metrics: deps.metrics });
-  const rest = restRoutes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, store: deps.store, control, metrics: deps.metrics });
+  const rest = restRoutes({ config: cfg, maxMessageSize: deps.config.mm1.maxMessageSize, accounts, sender, store: deps.store, control, metrics: deps.metrics, batches });
   const plugin: FastifyPluginAsync = async (app) => {
     await app.register(mm7);
     await app.register(rest, { prefix: cfg.apiPrefix });
+    await app.register(linkRoutes({ click: (code, ua, method) => batches.click(code, ua, method), perMinute: cfg.links.rateLimitPerMinute }));
   };
   const outbound = new VaspReports({
     config: cfg,
@@ -71,6 +96,7 @@ export function createVasp(deps: VaspDeps): Vasp {
     nudge: deps.nudge,
     onDelivered: (r) => deps.relay.retrievalCompleted(r),
     onGiveUp: (type) => deps.metrics.vaspGiveUps.inc({ type }),
+    onReadReport: (m, status) => batches.onReadReport(m, status),
   });
   return {
     accounts,
@@ -79,7 +105,9 @@ export function createVasp(deps: VaspDeps): Vasp {
     plugin,
     reports: { mm7: outbound.mm7, rest: outbound.rest },
     outbound,
-    jobHandlers: outbound.jobHandlers(),
-    moNotifier: (inner) => moNotifier(inner, { config: cfg, accounts, optOut, outbound, store: deps.store, relay: deps.relay, logger: deps.logger }),
+    jobHandlers: { ...outbound.jobHandlers(), ...batches.jobHandlers() },
+    moNotifier: (inner) => moNotifier(inner, { config: cfg, accounts, optOut, outbound, store: deps.store, relay: deps.relay, logger: deps.logger, transport: deps.transport }),
+    batches,
+    consumers: [batchFunnelConsumer(deps.store, deps.config.relay.retentionSeconds * 1000)],
   };
 }

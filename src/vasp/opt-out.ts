@@ -1,6 +1,7 @@
 import type { Store } from '../store/types.js';
 
 const TEN_YEARS_MS = 10 * 365 * 86_400_000;
+const OPTED_IN = 0x2d;
 
 /**
  * Recipients who do not want messages: a global list from the config, and per-VASP entries kept
@@ -18,7 +19,14 @@ export class OptOutList {
 
   async isOptedOut(vaspId: string, e164: string): Promise<boolean> {
     if (this.global.has(e164)) return true;
-    return (await this.store.cacheGet('vasp-optout', `${vaspId}:${e164}`)) !== undefined;
+    const v = await this.store.cacheGet('vasp-optout', `${vaspId}:${e164}`);
+    // '-' is an opt-in written over an earlier opt-out (START): the cache has no delete.
+    return v !== undefined && v[0] !== OPTED_IN;
+  }
+
+  /** START/UNSTOP: the number may get the VASP's messages again (the config list still wins). */
+  async remove(vaspId: string, e164: string): Promise<void> {
+    await this.store.cacheSet('vasp-optout', `${vaspId}:${e164}`, Buffer.from([OPTED_IN]), TEN_YEARS_MS);
   }
 
   async add(vaspId: string, e164: string, reason: string): Promise<void> {

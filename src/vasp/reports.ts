@@ -50,6 +50,8 @@ export interface VaspReportDeps {
   onGiveUp?: (kind: string) => void;
   /** A DeliverReq the VASP accepted completes the recipient (set by the MO path). */
   onDelivered?: (recipient: RecipientRecord) => Promise<void>;
+  /** A read report about a REST message (campaign funnels). */
+  onReadReport?: (message: MessageRecord, status: ReadStatus) => Promise<void>;
 }
 
 const bare = (address: string): string => address.replace(/\/TYPE=PLMN$/i, '');
@@ -94,8 +96,11 @@ export class VaspReports {
       // Only for 'report' jobs queued before webhook events existed (an upgrade with jobs in flight).
       deliveryReport: (m, r, status, at) =>
         schedule({ type: WEBHOOK_JOB, dueAt: 0, key: `whdr:${r.id}:${status}`, payload: { kind: 'delivery', messageId: m.id, rid: r.id, status, at } }),
-      readReport: (m, reader, status, at) =>
-        schedule({ type: WEBHOOK_JOB, dueAt: 0, key: `whrr:${m.id}:${reader.toLowerCase()}`, payload: { kind: 'read', messageId: m.id, reader, status, at } }),
+      readReport: async (m, reader, status, at) => {
+        await this.d.onReadReport?.(m, status);
+        if (m.origin.kind === 'rest' && !m.origin.webhookUrl) return { ok: true };
+        return schedule({ type: WEBHOOK_JOB, dueAt: 0, key: `whrr:${m.id}:${reader.toLowerCase()}`, payload: { kind: 'read', messageId: m.id, reader, status, at } });
+      },
     };
   }
 
@@ -226,7 +231,7 @@ export class VaspReports {
 
   private async runWebhook(job: JobRecord): Promise<JobOutcome> {
     const p = job.payload as {
-      kind: 'delivery' | 'state' | 'read' | 'mo';
+      kind: 'delivery' | 'state' | 'read' | 'mo' | 'click';
       messageId: string;
       rid?: string;
       status?: string;
@@ -234,6 +239,9 @@ export class VaspReports {
       reader?: string;
       at: number;
       vaspId?: string;
+      link?: string;
+      userAgent?: string;
+      batchId?: string;
       sequence?: number;
       previousState?: RecipientState;
     };
@@ -271,6 +279,19 @@ export class VaspReports {
         ...(place?.previousState ? { previousState: place.previousState } : {}),
         ...(place ? { sequence: place.sequence } : {}),
         ...(p.status ? { status: p.status } : {}),
+        at: new Date(Number(p.at)).toISOString(),
+      };
+    } else if (p.kind === 'click') {
+      // A person's first click of a tracked link; its place in the recipient's history orders it among the state events.
+      const place = p.sequence !== undefined ? { sequence: p.sequence } : recipient && p.state ? placeInHistory(recipient, p.state, Number(p.at)) : undefined;
+      event = {
+        event: 'clicked',
+        messageId: message.id,
+        ...(p.batchId ? { batchId: p.batchId } : {}),
+        recipient: recipient ? bare(recipient.address) : undefined,
+        link: p.link,
+        userAgent: p.userAgent,
+        ...(place ? { sequence: place.sequence } : {}),
         at: new Date(Number(p.at)).toISOString(),
       };
     } else if (p.kind === 'read') {

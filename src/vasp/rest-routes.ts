@@ -25,6 +25,8 @@ import {
   sendResponseSchema,
 } from './rest-schemas.js';
 import type { SendRefusal, VaspSender } from './send.js';
+import { batchErrorAnswer, registerBatchRoutes } from './batches/routes.js';
+import type { BatchService } from './batches/service.js';
 
 export interface RestRouteDeps {
   config: VaspConfig;
@@ -34,6 +36,7 @@ export interface RestRouteDeps {
   store: Store;
   control?: MessageControl;
   metrics: Metrics;
+  batches?: BatchService;
 }
 
 interface SendBody {
@@ -116,6 +119,12 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
     });
 
     app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
+      const batch = batchErrorAnswer(err, reply);
+      if (batch) {
+        metrics.refused.inc({ interface: 'rest', reason: (err as { code?: string }).code ?? 'batch' });
+        req.log.info({ peer: req.ip, vasp: accountOf.get(req)?.id, reason: err.message }, 'REST request refused');
+        return batch;
+      }
       if (err.statusCode !== undefined && err.statusCode < 500) {
         req.log.info({ peer: req.ip, vasp: accountOf.get(req)?.id, reason: err.message, code: err.code }, 'REST request refused');
         // The rest of a body over its limit is not worth reading: the connection goes with the answer.
@@ -232,6 +241,8 @@ export function restRoutes(deps: RestRouteDeps): FastifyPluginAsync {
         },
       );
     }
+
+    if (deps.batches) registerBatchRoutes(app, { config, service: deps.batches, store, metrics, accountOf: (req) => accountOf.get(req)! });
 
     async function ownMessage(account: VaspAccount, id: string): Promise<MessageRecord | undefined> {
       const m = await store.getMessage(id);

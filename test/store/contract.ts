@@ -337,6 +337,29 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     now -= 1200;
   });
 
+  t.test('batch records: atomic puts, deletes and jobs, compare-and-set, TTL', async (t) => {
+    const store = await factory.create(clock);
+    t.teardown(() => store.close());
+    const b = (s: string) => Buffer.from(s);
+    t.same(await store.batchGet(['a', 'b']), [undefined, undefined]);
+    t.equal(await store.batchWrite({ put: [{ key: 'a', value: b('one'), ttlMs: 1000 }, { key: 'b', value: b('two'), ttlMs: 5000 }], jobs: [{ type: 'batch-release', dueAt: now, key: 'brel:x', payload: { id: 'x' } }] }), true);
+    t.same(await store.batchGet(['a', 'b', 'c']), [b('one'), b('two'), undefined]);
+    t.same(await store.pendingJobKeys(['brel:x']), ['brel:x'], 'the job is written with the records');
+    t.equal(await store.batchWrite({ expect: { key: 'a', value: b('other') }, put: [{ key: 'c', value: b('no'), ttlMs: 1000 }] }), false, 'compare-and-set refuses a different value');
+    t.equal(await store.batchWrite({ expect: { key: 'a', value: undefined }, put: [{ key: 'c', value: b('no'), ttlMs: 1000 }] }), false, 'expecting absence refuses a present key');
+    t.same(await store.batchGet(['c']), [undefined], 'a refused write writes nothing');
+    const racers = await Promise.all(Array.from({ length: 5 }, (_, i) => store.batchWrite({ expect: { key: 'a', value: b('one') }, put: [{ key: 'a', value: b(`won${i}`), ttlMs: 1000 }] })));
+    t.equal(racers.filter(Boolean).length, 1, 'of concurrent compare-and-sets on one value exactly one wins');
+    t.equal(await store.batchWrite({ expect: { key: 'new', value: undefined }, put: [{ key: 'new', value: b('x'), ttlMs: 1000 }], del: ['b'] }), true);
+    t.same(await store.batchGet(['new', 'b']), [b('x'), undefined], 'put and delete together');
+    now += 2000;
+    t.same(await store.batchGet(['a', 'new']), [undefined, undefined], 'expired entries read as absent');
+    t.equal(await store.batchWrite({ expect: { key: 'a', value: undefined }, put: [{ key: 'a', value: b('again'), ttlMs: 1000 }] }), true, 'an expired entry counts as absent');
+    await store.sweep(now);
+    t.same(await store.batchGet(['a']), [b('again')], 'the sweep keeps live entries');
+    now -= 2000;
+  });
+
   t.test('the stream: events are written with the message and each change that happens, in order', async (t) => {
     const store = await factory.create(clock);
     t.teardown(() => store.close());

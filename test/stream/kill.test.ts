@@ -106,5 +106,5 @@ t.test('kill -9 between the state writes and the consumers, and during their wor
   const total: Record<string, number> = {};
   for (const d of days) for (const [k, v] of Object.entries(counts[d]!)) total[k] = (total[k] ?? 0) + v;
   t.same(total, { accepted: N, notified: N, retrieved: N }, 'each REST recipient counted once per state');
-  t.same((await store.eventLag()).map((l) => [l.consumer, l.events]), [['reports', 0], ['vasp-counters', 0]]);
+  t.same((await store.eventLag()).map((l) => [l.consumer, l.events]), [['batch-funnel', 0], ['reports', 0], ['vasp-counters', 0]]);
 });

@@ -52,7 +52,7 @@ t.test('the example config file validates, VASP section included', async (t) => 
   t.ok((await new VaspAccounts(cfg.vasp.accounts).basic(`Basic ${Buffer.from('acme-news:change-me').toString('base64')}`)).ok, 'the documented password works');
   t.throws(() => loadConfig({ env: {}, overrides: { vasp: { accounts: [{ id: 'x', apiKeys: ['plain-key'] }] } } }), /vasp\.accounts\[0\]\.apiKeys\[0\]/);
   t.same(cfg.vasp.auth, { maxFailuresPerUser: 5, maxFailuresPerSource: 20, windowSeconds: 60 }, 'failed-password limits by default');
-  t.same(cfg.vasp.accounts[0]!.webhookEvents, ['delivery-report', 'notified', 'final']);
+  t.same(cfg.vasp.accounts[0]!.webhookEvents, ['delivery-report', 'notified', 'final', 'clicked']);
   t.throws(() => loadConfig({ env: {}, overrides: { vasp: { accounts: [{ id: 'x', webhookEvents: ['notified', 'read'] }] } } }), /vasp\.accounts\[0\]\.webhookEvents\[1\]/);
   t.equal(loadConfig({ env: {}, overrides: { vasp: { auth: { maxFailuresPerSource: 50 } } } }).vasp.auth.maxFailuresPerSource, 50);
   t.throws(() => loadConfig({ env: {}, overrides: { vasp: { auth: { maxFailuresPerSource: 0 } } } }), /vasp\.auth\.maxFailuresPerSource/);
